@@ -389,7 +389,8 @@ _GENERATED = (
     _Generated("circle", _circle, 200, 0.0, 0.5, _XY, _PLAYGROUND_CLASSES,
                "Playground 'circle': a blue disc inside an orange ring (2 inputs, 2 classes)."),
     _Generated("xor2d", _xor2d, 200, 0.0, 0.5, _XY, _PLAYGROUND_CLASSES,
-               "Playground 'exclusive or': blue where x1 and x2 share a sign (2 inputs, 2 classes)."),
+               "Playground 'exclusive or': blue where x1 and x2 share a sign "
+               "(2 inputs, 2 classes)."),
     _Generated("gaussian", _gaussian, 200, 0.0, 0.5, _XY, _PLAYGROUND_CLASSES,
                "Playground 'gaussian': two Gaussian clusters at (2, 2) and (-2, -2) "
                "(2 inputs, 2 classes)."),

@@ -1,0 +1,148 @@
+"""Snapshots: immutable copies of what the views show, made on the worker thread.
+
+A snapshot owns its arrays (copies, marked read-only), so the worker can go on
+training while the window draws. It holds the weights after the shown step and the
+activations, pre-activations and deltas of one sample of that step. No Qt here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bpviz.engine.network import Network, StepRecord
+from bpviz.engine.training import TrainStep
+
+
+def frozen_copy(a: np.ndarray) -> np.ndarray:
+    c = np.array(a, dtype=np.float64, copy=True)
+    c.flags.writeable = False
+    return c
+
+
+def _frozen(arrays) -> tuple[np.ndarray, ...]:
+    return tuple(frozen_copy(a) for a in arrays)
+
+
+@dataclass(frozen=True)
+class History:
+    """Per-epoch figures, one entry per finished epoch (arrays of shape (n_epochs,)).
+    Accuracies are NaN for regression; the test entries are NaN without a test set.
+    ``grad_norms`` has shape (n_epochs, n_weight_layers): the mean over the epoch's
+    steps of ‖∂L/∂W_k‖ for each weight matrix."""
+
+    train_loss: np.ndarray = field(default_factory=lambda: np.empty(0))
+    test_loss: np.ndarray = field(default_factory=lambda: np.empty(0))
+    train_accuracy: np.ndarray = field(default_factory=lambda: np.empty(0))
+    test_accuracy: np.ndarray = field(default_factory=lambda: np.empty(0))
+    grad_norms: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+
+    @property
+    def n_epochs(self) -> int:
+        return len(self.train_loss)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the window shows after one step (or before the first).
+
+    sizes : nodes per layer; activation_names : per layer, "input" for layer 0
+    weights[k] : (sizes[k], sizes[k+1]) after the step; biases[k] : (sizes[k+1],)
+    weights_before, biases_before : the parameters before the step's update; only
+        present for single steps (None while playing, where copying every step would
+        slow training down)
+    weight_grads, bias_grads, weight_changes, bias_changes : of the step's whole batch
+        (None before the first step)
+    sample_index : the training-set row shown (the first row of the step's batch)
+    activations : L+1 arrays of (sizes[k],) for that sample; pre_activations, deltas :
+        L arrays of (sizes[k+1],). ``deltas`` are that sample's own ∂ℓ/∂z (for a
+        mean-reduced batch the batch deltas times the batch size)
+    target : (sizes[-1],) the sample's target; sample_loss : its own loss
+    step, epoch, batch_index, n_batches : the position in training after this step
+    """
+
+    sizes: tuple[int, ...]
+    activation_names: tuple[str, ...]
+    has_bias: bool
+    weights: tuple[np.ndarray, ...]
+    biases: tuple[np.ndarray, ...]
+    activations: tuple[np.ndarray, ...]
+    pre_activations: tuple[np.ndarray, ...]
+    deltas: tuple[np.ndarray, ...]
+    target: np.ndarray
+    sample_index: int
+    sample_loss: float
+    step: int = 0
+    epoch: int = 0
+    batch_index: int = 0
+    n_batches: int = 1
+    batch_loss: float | None = None
+    weight_grads: tuple[np.ndarray, ...] | None = None
+    bias_grads: tuple[np.ndarray, ...] | None = None
+    weight_changes: tuple[np.ndarray, ...] | None = None
+    bias_changes: tuple[np.ndarray, ...] | None = None
+    weights_before: tuple[np.ndarray, ...] | None = None
+    biases_before: tuple[np.ndarray, ...] | None = None
+    history: History = field(default_factory=History)
+    samples_per_second: float = 0.0
+    playing: bool = False
+    epochs_limit: int | None = None
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.sizes)
+
+
+def _sample_view(net: Network, record: StepRecord, row: int):
+    """One row of a batch record, with the deltas scaled back to that sample's own."""
+    n = len(record.targets)
+    scale = n if net.reduction == "mean" else 1
+    acts = tuple(frozen_copy(a[row]) for a in record.activations)
+    pres = tuple(frozen_copy(z[row]) for z in record.pre_activations)
+    deltas = tuple(frozen_copy(d[row] * scale) for d in record.deltas)
+    target = frozen_copy(record.targets[row])
+    z_out, a_out = record.pre_activations[-1][row:row + 1], record.activations[-1][row:row + 1]
+    with np.errstate(all="ignore"):
+        loss = net.loss.value(z_out, a_out, record.targets[row:row + 1], "sum")
+    return acts, pres, deltas, target, loss
+
+
+def make_snapshot(
+    net: Network,
+    record: StepRecord,
+    sample_index: int,
+    train_step: TrainStep | None = None,
+    before: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
+    **extra,
+) -> Snapshot:
+    """Copy what the views need from a network, the record of its last pass and,
+    after an update, the ``TrainStep``. ``extra`` sets the counters and history."""
+    acts, pres, deltas, target, loss = _sample_view(net, record, 0)
+    n_w = len(net.weights)
+    grads = changes = None
+    if train_step is not None:
+        changes = train_step.changes
+        grads = (_frozen(record.weight_grads), _frozen(record.bias_grads))
+    return Snapshot(
+        sizes=net.sizes,
+        activation_names=("input",) + tuple(net.layer_activation(k).name for k in range(1, net.n_layers)),
+        has_bias=net.bias,
+        weights=_frozen(net.weights),
+        biases=_frozen(net.biases),
+        activations=acts,
+        pre_activations=pres,
+        deltas=deltas,
+        target=target,
+        sample_index=int(sample_index),
+        sample_loss=loss,
+        batch_loss=None if train_step is None else float(record.loss),
+        weight_grads=None if grads is None else grads[0],
+        bias_grads=None if grads is None else grads[1],
+        weight_changes=None if changes is None else _frozen(changes[:n_w]),
+        bias_changes=None if changes is None else (
+            _frozen(changes[n_w:]) if net.bias else tuple(np.zeros(n) for n in net.sizes[1:])),
+        weights_before=None if before is None else _frozen(before[0]),
+        biases_before=None if before is None else _frozen(before[1]),
+        **extra,
+    )
