@@ -60,6 +60,7 @@ class Snapshot:
         mean-reduced batch the batch deltas times the batch size)
     target : (sizes[-1],) the sample's target; sample_loss : its own loss
     step, epoch, batch_index, n_batches : the position in training after this step
+    run_id : which built network this belongs to, so a window can drop stale frames
     """
 
     sizes: tuple[int, ...]
@@ -88,6 +89,7 @@ class Snapshot:
     samples_per_second: float = 0.0
     playing: bool = False
     epochs_limit: int | None = None
+    run_id: int = 0
 
     @property
     def n_layers(self) -> int:

@@ -51,7 +51,7 @@ def numeric_gradient(net: Network, X: np.ndarray, T: np.ndarray, param: np.ndarr
     return grad
 
 
-def gradcheck(net: Network, X: np.ndarray, T: np.ndarray, eps: float = 1e-6) -> list[LayerCheck]:
+def gradcheck(net: Network, X: np.ndarray, T: np.ndarray, eps: float = 1e-5) -> list[LayerCheck]:
     """Compare backprop with central differences for every parameter of ``net``.
 
     X : (n_samples, sizes[0]); T : (n_samples, sizes[-1]). The network is unchanged.

@@ -1,0 +1,265 @@
+"""Training curves: loss, accuracy and per-layer gradient norms per epoch.
+
+Reads only ``snapshot.history``. Curves are created once and updated in place with
+``setData``; a snapshot whose history has as many epochs as the one shown is skipped,
+so the window may call ``show_snapshot`` at display rate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QPen
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+# Okabe–Ito: distinguishable with the common colour-vision deficiencies.
+TRAIN_COLOUR = "#0072B2"
+TEST_COLOUR = "#E69F00"
+LAYER_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
+# Past seven weight layers the colours repeat, so the dash pattern tells them apart.
+LAYER_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
+
+LINE_WIDTH = 3
+TICK_POINT_SIZE = 13
+HEADER_POINT_SIZE = 14
+LABEL_CSS = {"font-size": "15pt", "color": "#222"}
+LEFT_AXIS_WIDTH = 78
+FOREGROUND = "#222222"
+
+
+def _finite_or_empty(values: np.ndarray) -> np.ndarray:
+    """The array itself, or an empty one when nothing in it can be drawn: an all-NaN
+    curve would otherwise pull NaN into pyqtgraph's auto-range."""
+    return values if np.isfinite(values).any() else np.empty(0)
+
+
+def _pen(colour: str, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
+    pen = pg.mkPen(colour, width=LINE_WIDTH)
+    pen.setStyle(style)
+    return pen
+
+
+class _Plot:
+    """A projector-styled PlotWidget under a header line that names the plot and,
+    in place of a legend, shows each curve's colour, name and latest value. A legend
+    inside a plot this small would cover the curves."""
+
+    def __init__(self, title: str, y_label: str, value_format: str, *, log_y: bool = False):
+        self._title = title
+        self._value_format = value_format
+        self.header = QLabel()
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setWordWrap(True)
+        font = self.header.font()
+        font.setPointSize(HEADER_POINT_SIZE)
+        self.header.setFont(font)
+        self.header_row = QHBoxLayout()
+        self.header_row.setContentsMargins(6, 0, 6, 0)
+        self.header_row.addWidget(self.header, 1)
+
+        self.plot_widget = pg.PlotWidget(background="w")
+        self.plot_widget.setMinimumHeight(120)
+        self.item: pg.PlotItem = self.plot_widget.getPlotItem()
+        self.item.showGrid(x=True, y=True, alpha=0.25)
+        self.item.setMenuEnabled(False)
+        self.item.hideButtons()
+        tick_font = QFont()
+        tick_font.setPointSize(TICK_POINT_SIZE)
+        for name in ("left", "bottom"):
+            axis = self.item.getAxis(name)
+            axis.setPen(pg.mkPen(FOREGROUND, width=1))
+            axis.setTextPen(pg.mkPen(FOREGROUND))
+            axis.setTickFont(tick_font)
+            axis.enableAutoSIPrefix(False)
+        self.item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
+        self.item.setLabel("left", y_label, **LABEL_CSS)
+        self.item.setLogMode(x=False, y=log_y)
+        self.item.setClipToView(True)
+        self.item.setDownsampling(auto=True, mode="peak")
+
+        self.widget = QWidget()
+        layout = QVBoxLayout(self.widget)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(self.header_row)
+        layout.addWidget(self.plot_widget, 1)
+
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self._labels: dict[str, str] = {}
+        self._glyphs: dict[str, str] = {}
+        self._last: dict[str, float | None] = {}
+        self.refresh_header()
+
+    def add_curve(self, key: str, label: str, pen: QPen) -> None:
+        self.curves[key] = self.item.plot([], [], pen=pen, connect="finite")
+        self._labels[key] = label
+        glyph = "━━" if pen.style() == Qt.PenStyle.SolidLine else "╍╍"
+        self._glyphs[key] = f'<span style="color:{pen.color().name()}">{glyph}</span>'
+        self._last[key] = None
+        self.refresh_header()
+
+    def remove_curve(self, key: str) -> None:
+        self.item.removeItem(self.curves.pop(key))
+        for table in (self._labels, self._glyphs, self._last):
+            table.pop(key)
+        self.refresh_header()
+
+    def show_curve(self, key: str, shown: bool) -> None:
+        self.curves[key].setVisible(shown)
+        self.refresh_header()
+
+    def set_curve(self, key: str, x: np.ndarray, y: np.ndarray) -> None:
+        y = _finite_or_empty(y)
+        self.curves[key].setData(x[:len(y)], y)
+        finite = y[np.isfinite(y)]
+        self._last[key] = float(finite[-1]) if len(finite) else None
+
+    def clear_curves(self) -> None:
+        for key, curve in self.curves.items():
+            curve.setData([], [])
+            self._last[key] = None
+        self.refresh_header()
+
+    def legend_text(self, key: str) -> str:
+        """The curve's name and its latest value, as the header shows them."""
+        last = self._last[key]
+        value = "" if last is None else f" {last:{self._value_format}}"
+        return f"{self._labels[key]}{value}"
+
+    def refresh_header(self) -> None:
+        entries = [f"{self._glyphs[key]}&nbsp;{self.legend_text(key).replace(' ', '&nbsp;')}"
+                   for key, curve in self.curves.items() if curve.isVisible()]
+        self.header.setText(f"<b>{self._title}</b>&nbsp;&nbsp; " + " &nbsp; ".join(entries))
+
+
+class TrainingPlots(QWidget):
+    """Loss (train, test), accuracy (train, test; classification only) and the mean
+    gradient norm of each weight matrix, all per epoch on a shared epoch axis."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._shown_epochs = -1
+        self._n_grad_layers = 0
+
+        self._loss = _Plot("Loss", "loss", ".4f")
+        self._loss.add_curve("train_loss", "train", _pen(TRAIN_COLOUR))
+        self._loss.add_curve("test_loss", "test", _pen(TEST_COLOUR))
+        self._log_loss = QCheckBox("log")
+        self._log_loss.setToolTip("Logarithmic loss axis: shows progress once the loss is small")
+        font = self._log_loss.font()
+        font.setPointSize(HEADER_POINT_SIZE)
+        self._log_loss.setFont(font)
+        self._log_loss.toggled.connect(self._on_log_loss_toggled)
+        self._loss.header_row.addWidget(self._log_loss, 0, Qt.AlignmentFlag.AlignTop)
+
+        self._accuracy = _Plot("Accuracy", "accuracy", ".4f")
+        self._accuracy.add_curve("train_accuracy", "train", _pen(TRAIN_COLOUR))
+        self._accuracy.add_curve("test_accuracy", "test", _pen(TEST_COLOUR))
+        self._accuracy.item.setYRange(0.0, 1.0, padding=0.05)
+        self._accuracy.item.enableAutoRange(y=False)
+
+        # Log scale: vanishing gradients show as curves decades apart.
+        self._grads = _Plot("Gradient norm", "‖∂L/∂W‖", ".3g", log_y=True)
+        self._grads.item.setLabel("bottom", "epoch", **LABEL_CSS)
+
+        for plot in (self._accuracy, self._grads):
+            plot.item.setXLink(self._loss.item)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(4)
+        layout.addWidget(self._loss.widget, 3)
+        layout.addWidget(self._accuracy.widget, 2)
+        layout.addWidget(self._grads.widget, 2)
+
+    # --- public API -------------------------------------------------------------
+
+    def set_dataset(self, dataset) -> None:
+        """Clear the curves; show accuracy only for classification and the test
+        curves only when there is a test set."""
+        self.clear()
+        self._accuracy.widget.setVisible(dataset.is_classification)
+        has_test = dataset.n_test > 0
+        self._loss.show_curve("test_loss", has_test)
+        self._accuracy.show_curve("test_accuracy", has_test)
+
+    def show_snapshot(self, snapshot) -> None:
+        history = snapshot.history
+        if history.n_epochs == self._shown_epochs:
+            return
+        self._shown_epochs = history.n_epochs
+        x = np.arange(1, history.n_epochs + 1, dtype=np.float64)
+        for plot, key in ((self._loss, "train_loss"), (self._loss, "test_loss"),
+                          (self._accuracy, "train_accuracy"), (self._accuracy, "test_accuracy")):
+            plot.set_curve(key, x, np.asarray(getattr(history, key), dtype=np.float64))
+        grad_norms = np.asarray(history.grad_norms, dtype=np.float64)
+        n_layers = grad_norms.shape[1] if grad_norms.ndim == 2 and len(grad_norms) else 0
+        self._ensure_grad_curves(n_layers)
+        with np.errstate(invalid="ignore"):
+            # A norm of exactly 0 (dead units) has no logarithm: leave a gap there.
+            drawable = np.where(grad_norms > 0, grad_norms, np.nan)
+        for k in range(n_layers):
+            self._grads.set_curve(f"W{k + 1}", x, drawable[:, k])
+        for plot in (self._loss, self._accuracy, self._grads):
+            plot.refresh_header()
+
+    def clear(self) -> None:
+        self._shown_epochs = -1
+        for plot in (self._loss, self._accuracy, self._grads):
+            plot.clear_curves()
+        self._ensure_grad_curves(0)
+
+    # --- read-only accessors (tests, the window's status line) ------------------
+
+    def curve_names(self) -> list[str]:
+        return [*self._loss.curves, *self._accuracy.curves, *self._grads.curves]
+
+    def curve_data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(epochs, values) as drawn by the curve ``name``: "train_loss", "test_loss",
+        "train_accuracy", "test_accuracy" or "W1", "W2", …; empty when nothing is
+        drawable (all NaN), zero gradient norms as NaN."""
+        x, y = self._plot_of(name).curves[name].getOriginalDataset()
+        return (np.empty(0) if x is None else np.array(x),
+                np.empty(0) if y is None else np.array(y))
+
+    def curve_shown(self, name: str) -> bool:
+        plot = self._plot_of(name)
+        return not plot.widget.isHidden() and plot.curves[name].isVisible()
+
+    def legend_text(self, name: str) -> str:
+        """The curve's name and latest value as its header shows them, e.g. "train 0.1234"."""
+        return self._plot_of(name).legend_text(name)
+
+    def accuracy_shown(self) -> bool:
+        return not self._accuracy.widget.isHidden()
+
+    def loss_log_scale(self) -> bool:
+        return self._log_loss.isChecked()
+
+    def set_loss_log_scale(self, on: bool) -> None:
+        self._log_loss.setChecked(on)
+
+    # --- internals --------------------------------------------------------------
+
+    def _plot_of(self, name: str) -> _Plot:
+        for plot in (self._loss, self._accuracy, self._grads):
+            if name in plot.curves:
+                return plot
+        raise KeyError(f"no curve named {name!r}; curves: {', '.join(self.curve_names())}")
+
+    def _on_log_loss_toggled(self, on: bool) -> None:
+        self._loss.item.setLogMode(x=False, y=on)
+        self._loss.item.enableAutoRange(y=True)
+
+    def _ensure_grad_curves(self, n_layers: int) -> None:
+        """One curve per weight matrix; rebuilt only when the network's depth changes."""
+        if n_layers == self._n_grad_layers:
+            return
+        for k in range(self._n_grad_layers):
+            self._grads.remove_curve(f"W{k + 1}")
+        for k in range(n_layers):
+            style = LAYER_STYLES[(k // len(LAYER_COLOURS)) % len(LAYER_STYLES)]
+            self._grads.add_curve(f"W{k + 1}", f"W{k + 1}",
+                                  _pen(LAYER_COLOURS[k % len(LAYER_COLOURS)], style))
+        self._n_grad_layers = n_layers
