@@ -69,11 +69,14 @@ class MainWindow(QMainWindow):
         self.thread.setObjectName("bpviz-training")
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
-        self.worker.snapshot_ready.connect(self._on_snapshot_ready)
-        self.worker.playing_changed.connect(self._on_playing_changed)
-        self.worker.training_failed.connect(self._on_training_failed)
-        self.worker.diverged.connect(self._on_diverged)
-        self.worker.finished.connect(self._on_finished)
+        # Explicitly queued: the slots must run on the GUI thread, whatever PySide
+        # would infer for a Python callable.
+        queued = Qt.QueuedConnection
+        self.worker.snapshot_ready.connect(self._on_snapshot_ready, queued)
+        self.worker.playing_changed.connect(self._on_playing_changed, queued)
+        self.worker.training_failed.connect(self._on_training_failed, queued)
+        self.worker.diverged.connect(self._on_diverged, queued)
+        self.worker.finished.connect(self._on_finished, queued)
         self.thread.start()
 
         self.controls.settings_changed.connect(self.apply_settings)

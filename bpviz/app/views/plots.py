@@ -34,6 +34,21 @@ def _finite_or_empty(values: np.ndarray) -> np.ndarray:
     return values if np.isfinite(values).any() else np.empty(0)
 
 
+class _Axis(pg.AxisItem):
+    """An axis whose logarithmic ticks stay readable on a short plot: pyqtgraph
+    labels every 2…9 × 10^k, which overlap when the plot spans a decade or two."""
+
+    def tickStrings(self, values, scale, spacing):
+        strings = super().tickStrings(values, scale, spacing)
+        if not self.logMode or spacing is not None:
+            return strings
+        # spacing None: the level of in-between ticks; label fewer as the span grows.
+        decades = abs(self.range[1] - self.range[0])
+        keep = (1, 2, 5) if decades < 1.3 else (1, 2) if decades < 2 else (1,)
+        mantissas = np.round(10.0 ** (np.asarray(values, dtype=np.float64) % 1.0)).astype(int)
+        return [text if m in keep else "" for text, m in zip(strings, mantissas)]
+
+
 def _pen(colour: str, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
     pen = pg.mkPen(colour, width=LINE_WIDTH)
     pen.setStyle(style)
@@ -58,7 +73,7 @@ class _Plot:
         self.header_row.setContentsMargins(6, 0, 6, 0)
         self.header_row.addWidget(self.header, 1)
 
-        self.plot_widget = pg.PlotWidget(background="w")
+        self.plot_widget = pg.PlotWidget(background="w", axisItems={"left": _Axis("left")})
         self.plot_widget.setMinimumHeight(120)
         self.item: pg.PlotItem = self.plot_widget.getPlotItem()
         self.item.showGrid(x=True, y=True, alpha=0.25)
@@ -94,7 +109,7 @@ class _Plot:
     def add_curve(self, key: str, label: str, pen: QPen) -> None:
         self.curves[key] = self.item.plot([], [], pen=pen, connect="finite")
         self._labels[key] = label
-        glyph = "━━" if pen.style() == Qt.PenStyle.SolidLine else "╍╍"
+        glyph = "━" if pen.style() == Qt.PenStyle.SolidLine else "╍"
         self._glyphs[key] = f'<span style="color:{pen.color().name()}">{glyph}</span>'
         self._last[key] = None
         self.refresh_header()
@@ -130,7 +145,7 @@ class _Plot:
     def refresh_header(self) -> None:
         entries = [f"{self._glyphs[key]}&nbsp;{self.legend_text(key).replace(' ', '&nbsp;')}"
                    for key, curve in self.curves.items() if curve.isVisible()]
-        self.header.setText(f"<b>{self._title}</b>&nbsp;&nbsp; " + " &nbsp; ".join(entries))
+        self.header.setText(f"<b>{self._title}</b>&nbsp; " + " &nbsp; ".join(entries))
 
 
 class TrainingPlots(QWidget):
@@ -158,6 +173,9 @@ class TrainingPlots(QWidget):
         self._accuracy.add_curve("test_accuracy", "test", _pen(TEST_COLOUR))
         self._accuracy.item.setYRange(0.0, 1.0, padding=0.05)
         self._accuracy.item.enableAutoRange(y=False)
+        accuracy_axis = self._accuracy.item.getAxis("left")
+        accuracy_axis.setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")], [(0.25, ""), (0.75, "")]])
+        accuracy_axis.setStyle(hideOverlappingLabels=False)  # keep the "1" at the top edge
 
         # Log scale: vanishing gradients show as curves decades apart.
         self._grads = _Plot("Gradient norm", "‖∂L/∂W‖", ".3g", log_y=True)
