@@ -59,16 +59,24 @@ class Loss:
         per = self.per_sample(z, a, T)
         return float(per.mean() if reduction == "mean" else per.sum())
 
-    def output_delta(
+    def value_and_delta(
         self, z: np.ndarray, a: np.ndarray, T: np.ndarray, activation: Activation, reduction: str = "mean"
-    ) -> np.ndarray:
-        """δ = ∂L/∂z of the output layer, shape ``(n_samples, n_outputs)``."""
+    ) -> tuple[float, np.ndarray]:
+        """The batch loss and δ = ∂L/∂z of the output layer, shape ``(n_samples, n_outputs)``."""
         diff = a - T
+        if self.name == "squared":
+            flat = diff.reshape(-1)
+            loss = 0.5 * float(flat @ flat)
+        else:
+            loss = float(self.per_sample(z, a, T).sum())
         if reduction == "mean":
-            diff /= len(T)
+            n = len(T)
+            loss /= n
+            if n != 1:
+                diff /= n
         if self.canonical is not None:
-            return diff
-        return activation.backward(z, a, diff)
+            return loss, diff
+        return loss, activation.backward(z, a, diff)
 
 
 LOSSES: dict[str, Loss] = {

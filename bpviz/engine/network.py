@@ -152,6 +152,10 @@ class Network:
     def forward(self, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Recording forward pass: (pre_activations, activations) for X (n_samples, sizes[0])."""
         self._check_batch(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._forward(X)
+
+    def _forward(self, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         activations = [X]
         pre_activations = []
         a = X
@@ -181,31 +185,32 @@ class Network:
     def backprop(self, X: np.ndarray, T: np.ndarray) -> StepRecord:
         """One forward and one backward pass on a batch; changes nothing.
 
-        X : (n_samples, sizes[0]); T : (n_samples, sizes[-1]).
+        X : (n_samples, sizes[0]); T : (n_samples, sizes[-1]). For a single sample the
+        bias gradients are views of the deltas (the sum over one row is the row).
         """
         self._check_batch(X, T)
         with np.errstate(over="ignore", invalid="ignore"):
-            pre, acts = self.forward(X)
+            pre, acts = self._forward(X)
             n_w = len(self.weights)
             deltas: list[np.ndarray] = [None] * n_w  # type: ignore[list-item]
             weight_grads: list[np.ndarray] = [None] * n_w  # type: ignore[list-item]
             bias_grads: list[np.ndarray] = list(self._zero_bias_grads)
-            delta = self.loss.output_delta(pre[-1], acts[-1], T, self.output_activation, self.reduction)
+            single = len(X) == 1
+            loss, delta = self.loss.value_and_delta(pre[-1], acts[-1], T, self.output_activation, self.reduction)
             for k in range(n_w - 1, -1, -1):
                 deltas[k] = delta
                 weight_grads[k] = acts[k].T @ delta
                 if self.bias:
-                    bias_grads[k] = delta.sum(axis=0)
+                    bias_grads[k] = delta[0] if single else delta.sum(axis=0)
                 if k:
                     delta = self.activation.backward(pre[k - 1], acts[k], delta @ self.weights[k].T)
-            loss = self.loss.value(pre[-1], acts[-1], T, self.reduction)
         return StepRecord(acts, pre, deltas, weight_grads, bias_grads, T, loss)
 
     def loss_of(self, X: np.ndarray, T: np.ndarray) -> float:
         """The loss on a data set, with this network's reduction."""
         self._check_batch(X, T)
         with np.errstate(over="ignore", invalid="ignore"):
-            pre, acts = self.forward(X)
+            pre, acts = self._forward(X)
             return self.loss.value(pre[-1], acts[-1], T, self.reduction)
 
     def update(self, record: StepRecord, learning_rate: float) -> None:

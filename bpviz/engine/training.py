@@ -124,7 +124,11 @@ class Trainer:
         Raises DivergenceError, without updating, when the loss is not finite.
         """
         idx = self.next_indices()
-        record = self.net.backprop(self.X[idx], self.T[idx])
+        if self.batch_size == 1:
+            i = idx[0]  # a slice is a view: cheaper than fancy indexing for one row
+            record = self.net.backprop(self.X[i:i + 1], self.T[i:i + 1])
+        else:
+            record = self.net.backprop(self.X[idx], self.T[idx])
         if not math.isfinite(record.loss):
             raise DivergenceError(
                 f"the loss became {record.loss} at epoch {self.epoch + 1}, step {self.step_count + 1}"
