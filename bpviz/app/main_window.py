@@ -18,10 +18,13 @@ from bpviz.app.views.plots import TrainingPlots
 from bpviz.app.views.sample_view import SampleView
 from bpviz.app.worker import TrainingWorker
 from bpviz.errors import BpvizError
+from bpviz.presets import get_preset
 from bpviz.settings import Settings
 from bpviz.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
+
+DEFAULT_PRESET = "iris-4-5-3"
 
 # Speed slider stops, in steps per second; None is as fast as the machine goes.
 SPEEDS: tuple[float | None, ...] = (1, 2, 5, 10, 30, 100, 300, 1000, None)
@@ -61,10 +64,9 @@ class MainWindow(QMainWindow):
             "sample": self._dock("Current sample", self.sample_view, Qt.RightDockWidgetArea),
         }
         self.views = (self.network_view, self.plots, self.sample_view)
+        self.worker = TrainingWorker()
         self._build_actions()
         self._build_status_bar()
-
-        self.worker = TrainingWorker()
         self.thread = QThread(self)
         self.thread.setObjectName("bpviz-training")
         self.worker.moveToThread(self.thread)
@@ -77,12 +79,12 @@ class MainWindow(QMainWindow):
         self.worker.training_failed.connect(self._on_training_failed, queued)
         self.worker.diverged.connect(self._on_diverged, queued)
         self.worker.finished.connect(self._on_finished, queued)
+
         self.thread.start()
 
         self.controls.settings_changed.connect(self.apply_settings)
         self.controls.learning_rate_changed.connect(self.worker.set_learning_rate)
-        if settings is not None:
-            self.controls.set_settings(settings)
+        self.controls.set_settings(settings or get_preset(DEFAULT_PRESET).settings)
         self.apply_settings(self.controls.settings())
 
     # ------------------------------------------------------------------ build

@@ -1,15 +1,15 @@
 """Reusable input widgets: a line edit that checks its text as the user types but
-hands on only parsed values, a logarithmic slider, and number parsers with
-messages written for people."""
+hands on only parsed values, a logarithmic slider, number parsers with messages
+written for people, and small helpers for combos and spin boxes."""
 
 from __future__ import annotations
 
 import math
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QLineEdit, QSlider, QWidget
+from PySide6.QtWidgets import QComboBox, QLineEdit, QSlider, QSpinBox, QWidget
 
 from bpviz.errors import BpvizError
 
@@ -166,3 +166,44 @@ class LogSlider(QSlider):
 
     def _on_value_changed(self, _position: int) -> None:
         self.log_value_changed.emit(self.log_value())
+
+
+def choice_combo(entries: list[tuple[str, str | None, str]], tooltip: str) -> QComboBox:
+    """A combo of (label, key, tooltip) entries; the key is the item data and a
+    None key makes a separator."""
+    combo = QComboBox()
+    set_choices(combo, entries)
+    combo.setToolTip(tooltip)
+    return combo
+
+
+def set_choices(combo: QComboBox, entries: list[tuple[str, str | None, str]]) -> None:
+    """Replace the entries (no signal). The combo may shrink with a narrow dock while
+    its open list stays wide enough to read."""
+    with QSignalBlocker(combo):
+        combo.clear()
+        for label, key, tip in entries:
+            if key is None:
+                combo.insertSeparator(combo.count())
+                continue
+            combo.addItem(label, key)
+            combo.setItemData(combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(8)
+    combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + 24)
+
+
+def select(combo: QComboBox, key: str) -> None:
+    """Show the entry whose data is ``key`` (no signal)."""
+    with QSignalBlocker(combo):
+        combo.setCurrentIndex(combo.findData(key))
+
+
+def whole_spin(low: int, high: int, tooltip: str, special: str = "") -> QSpinBox:
+    """A spin box that reports a typed number once, on Enter; arrows act at once."""
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setSpecialValueText(special)
+    spin.setKeyboardTracking(False)
+    spin.setToolTip(tooltip)
+    return spin

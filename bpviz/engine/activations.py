@@ -10,6 +10,7 @@ gets the exact gradient, not the diagonal shortcut.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Callable
 
 import numpy as np
@@ -27,15 +28,41 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return np.reciprocal(e, out=e)
 
 
+@cache
+def _ones_column(n: int) -> np.ndarray:
+    ones = np.ones((n, 1))
+    ones.flags.writeable = False
+    return ones
+
+
+# Row maxima and row sums for softmax. Both give an (n_samples, 1) column, or a plain
+# float for a single sample, the usual case while training: a (1, 1) column would
+# make NumPy set up broadcasting (~0.5 µs) in every operation that uses it.
+def row_maxima(z: np.ndarray) -> np.ndarray | float:
+    """max_j z[i, j]; for one sample, Python's max over the row (~1 µs faster)."""
+    if len(z) == 1:
+        return max(z.ravel().tolist())
+    return np.maximum.reduce(z, axis=1, keepdims=True)
+
+
+def row_sums(x: np.ndarray) -> np.ndarray | float:
+    """Σ_j x[i, j], written as x · 1: one BLAS call, ~0.8 µs cheaper than a reduction
+    such as ``x.sum(axis=1, keepdims=True)`` on the few nodes of a layer."""
+    sums = x.dot(_ones_column(x.shape[1]))
+    return sums.item() if len(x) == 1 else sums
+
+
 def _softmax(z: np.ndarray) -> np.ndarray:
-    shifted = z - z.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
+    # Shifting each row by its maximum leaves softmax unchanged and keeps exp ≤ 1.
+    e = z - row_maxima(z)
+    np.exp(e, out=e)
+    e /= row_sums(e)
+    return e
 
 
 def _softmax_backward(z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
     # J[i, j] = a_i (δ_ij − a_j), so (J grad_a)_i = a_i (g_i − Σ_j a_j g_j).
-    return a * (grad_a - (a * grad_a).sum(axis=1, keepdims=True))
+    return a * (grad_a - row_sums(a * grad_a))
 
 
 @dataclass(frozen=True)

