@@ -249,12 +249,13 @@ def _gradcheck(args: argparse.Namespace) -> int:
           f"{settings.output_activation}, {settings.loss} loss, at the initial weights, "
           f"on {n} rows of {dataset.name}")
     checks = gradcheck(net, dataset.X_train[rows], dataset.T_train[rows])
-    print("largest relative error per layer (and largest absolute error):")
+    print("relative error ‖bp − numeric‖ / (‖bp‖ + ‖numeric‖) per layer "
+          "(largest entry-wise relative and absolute errors beside it):")
     for check in checks:
         biases = "-" if check.max_rel_error_biases is None else f"{check.max_rel_error_biases:.2e}"
-        print(f"layer {check.layer - 1}->{check.layer}   weights {check.max_rel_error_weights:.2e}"
-              f"   biases {biases}   (absolute {check.max_abs_error:.1e})")
-    worst = max(check.max_rel_error for check in checks)
+        print(f"layer {check.layer - 1}->{check.layer}   {check.rel_error:.2e}   (entries: weights "
+              f"{check.max_rel_error_weights:.2e}, biases {biases}, absolute {check.max_abs_error:.1e})")
+    worst = max(check.rel_error for check in checks)
     passed = bool(worst < args.threshold)
     print(f"largest relative error {worst:.2e} {'<' if passed else '>='} {args.threshold:g}: "
           f"{'PASS' if passed else 'FAIL'}")

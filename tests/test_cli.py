@@ -109,7 +109,7 @@ def test_gradcheck_passes_for_the_iris_preset(capsys):
 
 
 def test_gradcheck_fails_with_exit_code_1(capsys, monkeypatch):
-    monkeypatch.setattr(cli, "gradcheck", lambda net, X, T: [LayerCheck(1, 3e-4, None, 1e-6)])
+    monkeypatch.setattr(cli, "gradcheck", lambda net, X, T: [LayerCheck(1, 3e-4, 3e-4, None, 1e-6)])
     code, out, err = run(capsys, "gradcheck", "--preset", "toy-3-4-1", "--samples", "2")
     assert code == 1
     assert out.rstrip().endswith("FAIL")
