@@ -95,6 +95,22 @@ class Snapshot:
     def n_layers(self) -> int:
         return len(self.sizes)
 
+    @property
+    def is_preview(self) -> bool:
+        """True when no update followed the shown pass (before the first step, after a
+        pause or a reset): the activations and deltas belong to ``weights``."""
+        return self.weight_changes is None
+
+    @property
+    def forward_params(self) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]] | None:
+        """(weights, biases) the shown activations and deltas were computed with, or
+        None while playing, where the pre-update copy is not kept."""
+        if self.weights_before is not None:
+            return self.weights_before, self.biases_before
+        if self.is_preview:
+            return self.weights, self.biases
+        return None
+
 
 def _sample_view(net: Network, record: StepRecord, row: int):
     """One row of a batch record, with the deltas scaled back to that sample's own."""

@@ -163,7 +163,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_label, 1)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(240)
-        self.progress.setFormat("epoch %v / %m")
+        self.progress.setFormat("%v / %m epochs")
         self.statusBar().addPermanentWidget(self.progress)
 
     # -------------------------------------------------------------- user actions
@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
 
     def _update_status(self, s: Snapshot) -> None:
         loss = s.history.train_loss[-1] if s.history.n_epochs else s.sample_loss
-        parts = [f"epoch {s.epoch + (s.batch_index > 0)}", f"step {s.step:,}",
+        parts = [f"epoch {s.epoch + 1}, batch {s.batch_index + 1}/{s.n_batches}", f"step {s.step:,}",
                  f"loss {loss:.4f}"]
         if s.playing:
             parts.append(f"{s.samples_per_second:,.0f} samples/s")

@@ -45,7 +45,6 @@ class _Model:
                                          ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "grad_norms")}
         self.epoch_grad_norms = np.zeros(len(net.weights))
         self.epoch_steps = 0
-        self.last_step: TrainStep | None = None
 
 
 class TrainingWorker(QObject):
@@ -175,7 +174,6 @@ class TrainingWorker(QObject):
 
     def _train_step(self, model: _Model) -> TrainStep:
         done = model.trainer.step()
-        model.last_step = done
         self._rate_steps += len(done.sample_indices)
         for k, g in enumerate(done.record.weight_grads):
             model.epoch_grad_norms[k] += math.sqrt(float(np.vdot(g, g)))
@@ -254,8 +252,9 @@ class TrainingWorker(QObject):
             self._rate_t0, self._rate_steps = time.perf_counter(), 0
             self.playing_changed.emit(playing)
             if not playing and self._model is not None:
-                # Show where training stopped, not the last frame drawn while playing.
-                self._publish(self._model, self._model.last_step)
+                # Show where training stopped: the next sample's pass under the current
+                # weights, so every number on screen follows from the weights shown.
+                self._publish(self._model, None)
 
     def _do_steps(self, n: int) -> None:
         self._set_playing(False)
@@ -292,7 +291,6 @@ class TrainingWorker(QObject):
         if model is not None:
             model.trainer.restore(model.last_good)
             model.monitor = LossMonitor()
-            model.last_step = None
             self._publish(model, None)
 
     def _do_set_learning_rate(self, learning_rate: float) -> None:
