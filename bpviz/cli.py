@@ -10,13 +10,15 @@ import argparse
 import json
 import logging
 import math
+import re
 import sys
 import time
 from collections.abc import Sequence
 
 import numpy as np
 
-from bpviz import datasets
+from bpviz import __version__, datasets, logs
+from bpviz.csv_data import CsvSource, read_table
 from bpviz.datasets import Dataset
 from bpviz.engine.gradcheck import gradcheck
 from bpviz.engine.training import LossMonitor
@@ -35,6 +37,7 @@ _FIELDS = {
     "loss": "loss", "reduction": "reduction", "lr": "learning_rate", "momentum": "momentum",
     "epochs": "epochs", "mode": "mode", "optimizer": "optimizer", "init": "init",
     "init_scale": "init_scale", "seed": "seed", "data_seed": "data_seed", "scaling": "scaling",
+    "test_fraction": "test_fraction",
 }
 
 
@@ -83,6 +86,17 @@ def _network_options() -> argparse.ArgumentParser:
     group.add_argument("--data-seed", type=int, default=S, help="seed of generated data and splits")
     group.add_argument("--scaling", default=S, help="input scaling: none, minmax or zscore")
     group.add_argument("--no-bias", action="store_true", default=S, help="no bias terms")
+    data = net.add_argument_group("your own data (instead of --dataset)")
+    data.add_argument("--data", default=S, metavar="FILE.csv",
+                      help="a CSV file: numeric input columns and a target column")
+    data.add_argument("--target", default=S, metavar="COLUMN",
+                      help="the target column's name (or its 0-based index)")
+    data.add_argument("--classes", action="store_true", default=S,
+                      help="a numeric target holds class labels, not values to fit")
+    data.add_argument("--test-data", default=S, metavar="FILE2.csv",
+                      help="a second file with the same columns as the test set")
+    data.add_argument("--test-fraction", type=float, default=S, metavar="X",
+                      help="share of the rows kept for testing (default 0.25)")
     return net
 
 
@@ -118,8 +132,14 @@ def settings_from_args(args: argparse.Namespace) -> tuple[Settings, Dataset]:
         if given.get("mode", "batch") != "batch":
             raise BpvizError(f"--batch needs --mode batch, not --mode {given['mode']}")
         changes.update(batch_size=given["batch"], mode="batch")
+    if "data" in given:
+        changes["csv_source"] = _csv_source(given)
+    elif "target" in given or "classes" in given or "test_data" in given:
+        raise BpvizError("--target, --classes and --test-data go with --data FILE.csv")
     settings = base.with_(**changes) if changes else base
     dataset = settings.load_dataset()
+    if "data" in given and not {"output", "batch"} & set(given):
+        settings = settings.for_dataset(dataset)
     if "layers" in given:
         sizes = parse_layers(given["layers"])
         if len(sizes) < 2:
@@ -136,6 +156,20 @@ def settings_from_args(args: argparse.Namespace) -> tuple[Settings, Dataset]:
     return settings, dataset
 
 
+def _csv_source(given: dict) -> CsvSource:
+    """The CsvSource of --data, --target, --classes and --test-data."""
+    if "dataset" in given:
+        raise BpvizError("give either --dataset or --data, not both")
+    if "target" not in given:
+        raise BpvizError("--data needs --target COLUMN: the column to predict")
+    target: str | int = given["target"]
+    if re.fullmatch(r"\s*-?\d+\s*", target):  # an index, unless a column has that name
+        if target.strip() not in read_table(given["data"]).columns:
+            target = int(target)
+    return CsvSource(given["data"], target, target_is_class=True if given.get("classes") else None,
+                     test_path=given.get("test_data"))
+
+
 def _has_network_options(args: argparse.Namespace) -> bool:
     return any(name not in ("command", "verbose") for name in vars(args))
 
@@ -147,12 +181,14 @@ def _positive(value: int | None, option: str) -> None:
 
 # --------------------------------------------------------------------- commands
 def _gui(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)[0] if _has_network_options(args) else None
+    settings, dataset = settings_from_args(args) if _has_network_options(args) else (None, None)
     try:
         from bpviz.app import run
     except ImportError as exc:
         raise BpvizError(f"the window cannot start: {exc}") from None
-    return run(settings)
+    if settings is None or settings.csv_source is None:
+        return run(settings)  # a built-in dataset loads quickly: the window loads it
+    return run(settings, dataset)
 
 
 def _every(epochs: int) -> int:
@@ -179,6 +215,9 @@ def _train(args: argparse.Namespace) -> int:
     dataset, net, trainer = settings.build(dataset)
     classify, has_test = dataset.is_classification, dataset.n_test > 0
     monitor = LossMonitor()
+    initial_loss = net.loss_of(dataset.X_train, dataset.T_train)
+    if math.isfinite(initial_loss):  # so a loss that explodes in the first epoch is caught
+        monitor.check(initial_loss)
     train_losses: list[float] = []
     test_losses: list[float | None] = []
     width = len(str(epochs))
@@ -288,13 +327,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except _UsageError as exc:
         return _fail(str(exc), EXIT_USAGE)
-    if getattr(args, "verbose", False):
-        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+    logs.setup(verbose=getattr(args, "verbose", False))
+    log.info("bpviz %s started: %s", __version__, " ".join(sys.argv[1:] if argv is None else argv) or "(window)")
     try:
         return _COMMANDS[args.command](args)
     except DivergenceError as exc:
+        log.info("%s", exc)
         return _fail(str(exc), EXIT_DIVERGED)
     except BpvizError as exc:
+        log.info("refused: %s", exc)
         return _fail(str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
         print("bpviz: interrupted", file=sys.stderr)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bpviz.datasets import Dataset, _check_options, _split, scale
+from bpviz.datasets import Dataset, check_options, scale, split
 from bpviz.errors import BpvizError
 
 DELIMITERS = (",", ";", "\t")
@@ -429,7 +429,7 @@ def load_csv(path, target: str | int, *, delimiter: str | None = None,
     test_fraction is ignored. Scaling statistics come from the training rows only.
     test_fraction None means 0.25. Dataset.name is ``name`` or the file name's stem.
     """
-    _check_options(seed, None, None, test_fraction, scaling)
+    check_options(seed, None, None, test_fraction, scaling)
     _check_flag("target_is_class", target_is_class)
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise BpvizError(f"the dataset name must be a non-empty text, got {name!r}")
@@ -442,7 +442,7 @@ def load_csv(path, target: str | int, *, delimiter: str | None = None,
     if test_path is None:
         fraction = DEFAULT_TEST_FRACTION if test_fraction is None else test_fraction
         classes = np.argmax(T, axis=1) if spec.is_class else None
-        train, test = _split(classes, len(X), fraction, np.random.default_rng(seed))
+        train, test = split(classes, len(X), fraction, np.random.default_rng(seed))
         X_train, T_train, X_test, T_test = X[train], T[train], X[test], T[test]
     else:
         X_train, T_train = X, T

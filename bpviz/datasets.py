@@ -244,7 +244,7 @@ def _digits(*, seed, n_samples, test_fraction, **_) -> Dataset:
             raise BpvizError(f"digits has {len(digit)} samples; n_samples={n_samples} is too many")
         keep = np.sort(rng.permutation(len(digit))[:n_samples])
         X, digit = X[keep], digit[keep]
-    train, test = _split(digit, len(digit), 0.25 if test_fraction is None else test_fraction, rng)
+    train, test = split(digit, len(digit), 0.25 if test_fraction is None else test_fraction, rng)
     T = _one_hot(digit, 10)
     return Dataset("digits", X[train], T[train], X[test], T[test],
                    feature_names=tuple(f"px {r},{c}" for r in range(8) for c in range(8)),
@@ -351,7 +351,7 @@ class _Generated:
         X, y = self.generate(rng, n, self.noise if noise is None else noise)
         classes = None if self.class_names is None else y
         fraction = self.test_fraction if test_fraction is None else test_fraction
-        train, test = _split(classes, n, fraction, rng)
+        train, test = split(classes, n, fraction, rng)
         if self.class_names is None:
             T, target_names = y[:, None], ("y",)
         elif len(self.class_names) == 2:
@@ -363,7 +363,7 @@ class _Generated:
                        class_names=self.class_names)
 
 
-def _split(classes: np.ndarray | None, n: int, test_fraction: float,
+def split(classes: np.ndarray | None, n: int, test_fraction: float,
            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Shuffled (train, test) row indices; stratified when classes : (n,) is given.
 
@@ -439,7 +439,8 @@ def describe(name: str) -> str:
     return _builder(name)[1]
 
 
-def _check_options(seed, n_samples, noise, test_fraction, scaling):
+def check_options(seed, n_samples, noise, test_fraction, scaling):
+    """Raise BpvizError naming the first loader option out of range (None passes)."""
     if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
         raise BpvizError(f"seed must be a non-negative integer, got {seed!r}")
     if n_samples is not None and (isinstance(n_samples, bool)
@@ -471,6 +472,6 @@ def load(name: str, *, seed: int = 0, n_samples: int | None = None, noise: float
     None means the dataset's default.
     """
     build, description = _builder(name)
-    _check_options(seed, n_samples, noise, test_fraction, scaling)
+    check_options(seed, n_samples, noise, test_fraction, scaling)
     dataset = build(seed=seed, n_samples=n_samples, noise=noise, test_fraction=test_fraction)
     return scale(replace(dataset, description=description), scaling)

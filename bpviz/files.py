@@ -7,6 +7,7 @@ on one file system), is flushed and fsynced, and only then replaces the target.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import IO
 
 from bpviz.errors import BpvizError
+
+log = logging.getLogger(__name__)
 
 _NEW_FILE_MODE = 0o644
 
@@ -51,6 +54,7 @@ def atomic_write(path, mode: str = "wb") -> Iterator[IO]:
             raise BpvizError(f"cannot write {target}: {exc.strerror or exc}") from None
         raise
     _sync_directory(target.parent)
+    log.info("wrote %s", target)
 
 
 def _copy_mode(target: Path, temp: str) -> None:

@@ -16,6 +16,9 @@ A session file (suffix ``.bpviz``) is a zip archive holding
     the current epoch's sample order (integers)
 ``history/<field>.npy``
     train_loss, test_loss, train_accuracy, test_accuracy, grad_norms
+``history/epoch_grad_norm_sums.npy``
+    the unfinished epoch's running sums of ‖∂L/∂W_k‖ (their step count is
+    ``history.epoch_steps`` in session.json), so its mean continues exactly; optional
 ``data/X_train.npy``, ``data/T_train.npy``, ``data/X_test.npy``, ``data/T_test.npy``
     only when the data is included
 
@@ -33,7 +36,7 @@ import math
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -46,7 +49,7 @@ from bpviz.engine.network import Network
 from bpviz.engine.training import Trainer, TrainerState, batch_size_for
 from bpviz.errors import BpvizError
 from bpviz.files import atomic_write
-from bpviz.settings import Settings
+from bpviz.settings import CSV_DATASET, Settings
 from bpviz.snapshot import History
 
 FORMAT_NAME = "bpviz-session"
@@ -65,25 +68,35 @@ _READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, Val
 @dataclass
 class Session:
     """A saved lecture. ``csv_source`` is set for the user's own data (None for a
-    built-in dataset, which ``settings`` names; with a CSV source ``settings.dataset``
-    is ignored, while its scaling, test_fraction and data_seed still apply);
-    ``dataset`` is the embedded data, present only when the file includes it."""
+    built-in dataset); it is always the same as ``settings.csv_source``: give it in
+    either place and the other follows (settings without one get it, with
+    ``dataset`` CSV_DATASET), two different sources are an error. ``dataset`` is the
+    embedded data, present only when the file includes it."""
 
     settings: Settings
     trainer_state: TrainerState
     history: History
     csv_source: CsvSource | None = None
     dataset: Dataset | None = None
+    # The unfinished epoch's sums of the gradient norms per weight matrix and its
+    # step count (the worker averages them when the epoch ends).
+    epoch_grad_norm_sums: np.ndarray | None = None
+    epoch_steps: int = 0
+
+    def __post_init__(self) -> None:
+        own = getattr(self.settings, "csv_source", None)
+        if self.csv_source is None:
+            self.csv_source = own
+        elif own is None:
+            self.settings = replace(self.settings, dataset=CSV_DATASET, csv_source=self.csv_source)
+        elif own != self.csv_source:
+            raise BpvizError("the session's CSV source differs from the one in its settings")
 
     def load_dataset(self) -> Dataset:
         """The embedded dataset, else the CSV source reloaded, else the built-in one."""
         if self.dataset is not None:
             return self.dataset
-        s = self.settings
-        if self.csv_source is not None:
-            return self.csv_source.load(scaling=s.scaling, test_fraction=s.test_fraction,
-                                        seed=s.data_seed)
-        return s.load_dataset()
+        return self.settings.load_dataset()
 
     def build(self) -> tuple[Dataset, Network, Trainer]:
         """Dataset, network and trainer, restored to exactly where the session was saved.
@@ -166,6 +179,11 @@ def save_session(path, session: Session, *, include_data: bool = False) -> None:
     history = session.history
     for name in _HISTORY_1D + ("grad_norms",):
         arrays[f"history/{name}.npy"] = np.asarray(getattr(history, name), dtype=np.float64)
+    progress = {}
+    if session.epoch_grad_norm_sums is not None:
+        arrays["history/epoch_grad_norm_sums.npy"] = np.asarray(session.epoch_grad_norm_sums,
+                                                                dtype=np.float64)
+        progress["epoch_steps"] = int(session.epoch_steps)
     if include_data:
         for name in _DATA_ARRAYS:
             arrays[f"data/{name}.npy"] = getattr(session.dataset, name)
@@ -178,7 +196,7 @@ def save_session(path, session: Session, *, include_data: bool = False) -> None:
         "trainer": {"step": int(state.step), "epoch": int(state.epoch),
                     "batch_index": int(state.batch_index), "rng": state.rng},
         "optimizer": {"name": session.settings.optimizer, "state": optimizer},
-        "history": {"n_epochs": history.n_epochs},
+        "history": {"n_epochs": history.n_epochs, **progress},
         "csv_source": None if session.csv_source is None else session.csv_source.to_dict(),
         "dataset": _dataset_info(session.dataset) if include_data else None,
     }
@@ -314,11 +332,15 @@ class _Reader:
         optimizer = self.optimizer(document, settings, params)
         step, epoch, batch_index, order, rng = self.trainer(document, settings)
         history = self.history(document)
+        sums, epoch_steps = self.epoch_progress(document, len(sizes) - 1)
         csv_source = self.csv_source(document)
         dataset = self.dataset(document, sizes, len(order))
         state = TrainerState(tuple(weights), tuple(biases), optimizer, step, epoch,
                              batch_index, order, rng)
-        return Session(settings, state, history, csv_source, dataset)
+        try:
+            return Session(settings, state, history, csv_source, dataset, sums, epoch_steps)
+        except BpvizError as exc:
+            raise self.damaged(str(exc)) from None
 
     def sizes(self, document: dict, settings: Settings) -> tuple[int, ...]:
         sizes = self.field(document, "sizes",
@@ -397,6 +419,14 @@ class _Reader:
         if len(grad_norms) != n:
             raise self.damaged(f"history/grad_norms.npy has {len(grad_norms)} rows, expected {n}")
         return History(**arrays, grad_norms=grad_norms)
+
+    def epoch_progress(self, document: dict, n_layers: int) -> tuple[np.ndarray | None, int]:
+        saved = document["history"]
+        if "epoch_steps" not in saved:
+            return None, 0
+        steps = self.count(saved, "epoch_steps")
+        name = "history/epoch_grad_norm_sums.npy"
+        return self.finite(name, self.array(name, (n_layers,))), steps
 
     def csv_source(self, document: dict) -> CsvSource | None:
         value = document.get("csv_source")

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import numpy as np
 
 from bpviz import datasets
+from bpviz.csv_data import CsvSource
 from bpviz.datasets import Dataset
 from bpviz.engine.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from bpviz.engine.losses import LOSSES, REDUCTIONS, get_loss
@@ -26,6 +27,8 @@ MIN_LEARNING_RATE, MAX_LEARNING_RATE = 1e-5, 10.0
 MAX_LAYER_SIZE = 1024
 MAX_HIDDEN_LAYERS = 12
 MAX_EPOCHS = 1_000_000
+# ``dataset`` of a run on the user's own file; ``csv_source`` says which file and how.
+CSV_DATASET = "csv"
 
 
 def parse_layers(text: str) -> tuple[int, ...]:
@@ -40,8 +43,10 @@ def parse_layers(text: str) -> tuple[int, ...]:
     for part in parts:
         if part == "":
             raise BpvizError(f"the layer spec '{text}' has an empty layer; write sizes like 4-5-3")
-        if not part.isdigit():
+        if not part.isdecimal():  # not isdigit: '²'.isdigit() is true, but int('²') fails
             raise BpvizError(f"'{part}' in the layer spec '{text}' is not a whole number")
+        if len(part.lstrip("0")) > 9:  # int() refuses thousands of digits; all are too large anyway
+            raise BpvizError(f"a layer of {part[:9]}… nodes is more than the {MAX_LAYER_SIZE} bpviz allows")
         size = int(part)
         if size < 1:
             raise BpvizError(f"every layer needs at least one node; '{text}' has a layer of {size}")
@@ -54,7 +59,12 @@ def parse_layers(text: str) -> tuple[int, ...]:
 @dataclass(frozen=True)
 class Settings:
     """Everything that defines a run. ``hidden`` holds only the hidden layer sizes:
-    input and output sizes follow from the dataset."""
+    input and output sizes follow from the dataset.
+
+    The user's own data: ``dataset`` is CSV_DATASET and ``csv_source`` names the file
+    (scaling, test_fraction and data_seed apply to it; n_samples and noise do not).
+    ``with_`` keeps the two consistent: giving a csv_source sets the dataset, and
+    choosing a built-in dataset drops the csv_source."""
 
     dataset: str = "iris"
     hidden: tuple[int, ...] = (5,)
@@ -80,6 +90,7 @@ class Settings:
     scaling: str = "none"
     shuffle: bool = True
     preset: str | None = field(default=None, compare=False)
+    csv_source: CsvSource | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -95,7 +106,12 @@ class Settings:
             if getattr(self, name) not in allowed:
                 raise BpvizError(f"unknown {name.replace('_', ' ')} '{getattr(self, name)}'; "
                                  f"choose one of: {', '.join(allowed)}")
-        if self.dataset not in datasets.dataset_names():
+        if self.csv_source is not None or self.dataset == CSV_DATASET:
+            if not isinstance(self.csv_source, CsvSource) or self.dataset != CSV_DATASET:
+                raise BpvizError(f"the dataset '{CSV_DATASET}' goes with a CSV source, and a CSV "
+                                 f"source with the dataset '{CSV_DATASET}' (got dataset "
+                                 f"'{self.dataset}', CSV source {self.csv_source!r})")
+        elif self.dataset not in datasets.dataset_names():
             raise BpvizError(f"unknown dataset '{self.dataset}'; choose one of: "
                              f"{', '.join(datasets.dataset_names())}")
         get_loss(self.loss, self.output_activation)
@@ -123,7 +139,32 @@ class Settings:
 
     def with_(self, **changes) -> Settings:
         """A copy with some fields changed (validated); drops the preset name."""
+        if changes.get("csv_source") is not None:
+            changes.setdefault("dataset", CSV_DATASET)
+        elif changes.get("dataset", CSV_DATASET) != CSV_DATASET:
+            changes.setdefault("csv_source", None)
         return replace(self, preset=changes.pop("preset", None), **changes)
+
+    def for_dataset(self, dataset: Dataset) -> Settings:
+        """These settings made to suit ``dataset``: a single output cannot use softmax
+        (always 1), so regression gets a linear output (squared loss) and a single
+        class column a sigmoid; a batch larger than the training set shrinks to it."""
+        changes = {}
+        if dataset.n_outputs == 1 and self.output_activation == "softmax":
+            if dataset.is_classification:
+                changes["output_activation"] = "sigmoid"
+                if self.loss == "cross_entropy":
+                    changes["loss"] = "binary_cross_entropy"
+            else:
+                changes.update(output_activation="linear", loss="squared")
+        if self.mode == "batch" and self.batch_size > dataset.n_train:
+            changes["batch_size"] = dataset.n_train
+        return self.with_(**changes) if changes else self
+
+    def data_options(self) -> tuple:
+        """The fields that decide the loaded dataset: equal options, equal data."""
+        return (self.dataset, self.csv_source, self.data_seed, self.n_samples, self.noise,
+                self.test_fraction, self.scaling)
 
     def sizes(self, dataset: Dataset) -> tuple[int, ...]:
         return (dataset.n_features, *self.hidden, dataset.n_outputs)
@@ -132,6 +173,9 @@ class Settings:
         return "-".join(map(str, self.sizes(dataset)))
 
     def load_dataset(self) -> Dataset:
+        if self.csv_source is not None:
+            return self.csv_source.load(scaling=self.scaling, test_fraction=self.test_fraction,
+                                        seed=self.data_seed)
         return datasets.load(self.dataset, seed=self.data_seed, n_samples=self.n_samples,
                              noise=self.noise, test_fraction=self.test_fraction, scaling=self.scaling)
 
@@ -154,8 +198,11 @@ class Settings:
         return dataset, net, trainer
 
     def to_dict(self) -> dict:
+        """JSON-ready; ``csv_source`` appears only when set, so built-in runs read as before."""
         d = asdict(self)
         d["hidden"] = list(self.hidden)
+        if self.csv_source is None:
+            del d["csv_source"]
         return d
 
     @classmethod
@@ -174,6 +221,8 @@ class Settings:
                 raise BpvizError("'hidden' must be a list of whole numbers")
             values["hidden"] = tuple(hidden)
         try:
+            if values.get("csv_source") is not None:
+                values["csv_source"] = CsvSource.from_dict(values["csv_source"])
             return cls(**values)
-        except TypeError as exc:
+        except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
             raise BpvizError(f"bad settings: {exc}") from None

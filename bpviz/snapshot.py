@@ -61,6 +61,8 @@ class Snapshot:
     target : (sizes[-1],) the sample's target; sample_loss : its own loss
     step, epoch, batch_index, n_batches : the position in training after this step
     run_id : which built network this belongs to, so a window can drop stale frames
+    recorded_steps : (first, last) steps the worker can rewind to (bpviz.history),
+        or None
     """
 
     sizes: tuple[int, ...]
@@ -90,6 +92,7 @@ class Snapshot:
     playing: bool = False
     epochs_limit: int | None = None
     run_id: int = 0
+    recorded_steps: tuple[int, int] | None = None
 
     @property
     def n_layers(self) -> int:

@@ -10,6 +10,9 @@ import pytest  # noqa: E402
 
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", help="also run the larger, slow checks")
+    parser.addoption("--monkey-actions", type=int, default=None, metavar="N",
+                     help="random actions in tests/test_app_monkey.py (default: a few hundred, "
+                          "a few thousand with --runslow)")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -19,6 +22,38 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def log_to_a_temp_dir(tmp_path_factory, monkeypatch):
+    """The program's log file (see bpviz.logs) goes to a temporary folder, never the user's."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.getbasetemp() / "state"))
+    yield
+    from bpviz import logs
+    logs.remove()
+
+
+@pytest.fixture(autouse=True)
+def qsettings_in_a_temp_dir(request, tmp_path_factory):
+    """QSettings (recent files, the last settings, geometry) go to a fresh INI file per
+    Qt test, never the user's."""
+    if "qtbot" not in request.fixturenames and "qapp" not in request.fixturenames:
+        yield None
+        return
+    from PySide6.QtCore import QSettings
+
+    folder = tmp_path_factory.mktemp("qsettings")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    yield folder
+    # The View menu's font scale, theme and pyqtgraph colours are application-wide:
+    # put them back so the next test starts from the default look.
+    from PySide6.QtWidgets import QApplication
+
+    from bpviz.app.style import apply_style
+
+    if QApplication.instance() is not None:
+        apply_style(QApplication.instance())
 
 
 @pytest.fixture(autouse=True)

@@ -369,3 +369,40 @@ def test_edited_members_raise_only_bpviz_errors(saved, key, value, member, membe
         only_bpviz_errors(saved)
     finally:
         saved.write_bytes(original)
+
+
+def test_unfinished_epoch_progress_round_trips(tmp_path):
+    settings_ = Settings(hidden=(4,))
+    _, _, trainer = trained(settings_)
+    sums = np.array([0.25, 1.5])
+    path = tmp_path / "progress.bpviz"
+    save_session(path, Session(settings_, trainer.state(), History(), epoch_grad_norm_sums=sums,
+                               epoch_steps=25))
+    loaded = load_session(path)
+    assert np.array_equal(loaded.epoch_grad_norm_sums, sums) and loaded.epoch_steps == 25
+    save_session(path, Session(settings_, trainer.state(), History()))
+    assert load_session(path).epoch_grad_norm_sums is None
+
+
+def test_settings_carry_the_csv_source(tmp_path):
+    csv_path = tmp_path / "mine.csv"
+    csv_path.write_text(CSV)
+    source = CsvSource(str(csv_path), "label")
+    own = Settings().with_(csv_source=source, test_fraction=0.2, scaling="minmax")
+    assert own.dataset == "csv" and own.load_dataset().n_test == 4
+    assert Settings.from_dict(own.to_dict()) == own
+    assert "csv_source" not in Settings().to_dict()
+    back = own.with_(dataset="iris")
+    assert back.csv_source is None and back.dataset == "iris"
+    with pytest.raises(BpvizError, match="CSV source"):
+        Settings(dataset="csv")
+    state = trained(Settings(), dataset=source.load())[2].state()
+    session = Session(Settings(), state, History(), source)  # the settings get the source
+    assert session.settings.csv_source == source and session.settings.dataset == "csv"
+
+
+@pytest.mark.parametrize("data", [{"learning_rate": "fast"}, {"momentum": float("nan")},
+                                  {"epochs": 1e400}, {"hidden": [10**30]}])
+def test_settings_from_bad_dicts_raise_bpviz_errors(data):
+    with pytest.raises(BpvizError):
+        Settings.from_dict(data)

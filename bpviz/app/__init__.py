@@ -7,11 +7,13 @@ import sys
 from bpviz.settings import Settings
 
 
-def run(settings: Settings | None = None) -> int:
-    """Open the window (with ``settings`` if given) and run until it closes."""
+def run(settings: Settings | None = None, dataset=None) -> int:
+    """Open the window and run until it closes: with ``settings`` (and their
+    ``dataset``, when already loaded) if given, else the last session's settings."""
     import pyqtgraph as pg
     from PySide6.QtWidgets import QApplication
 
+    from bpviz.app.file_menu import stored_settings
     from bpviz.app.main_window import MainWindow
     from bpviz.app.style import apply_style
 
@@ -20,6 +22,8 @@ def run(settings: Settings | None = None) -> int:
     app.setOrganizationName("bpviz")
     pg.setConfigOptions(antialias=True, background="w", foreground="k")
     apply_style(app)
-    window = MainWindow(settings)
+    if settings is None:
+        settings, dataset = stored_settings() or (None, None)
+    window = MainWindow(settings, dataset)
     window.show()
     return app.exec()

@@ -8,6 +8,7 @@ settings. Play, Step, Reset and the speed live in the main window's toolbar.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox,
@@ -24,8 +25,8 @@ from bpviz.engine.network import DEFAULT_INIT_SCALE
 from bpviz.engine.training import batch_size_for
 from bpviz.errors import BpvizError
 from bpviz.presets import get_preset, preset_names
-from bpviz.settings import (MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_LEARNING_RATE, MIN_LEARNING_RATE,
-                            Settings, parse_layers)
+from bpviz.settings import (CSV_DATASET, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_LEARNING_RATE,
+                            MIN_LEARNING_RATE, Settings, parse_layers)
 
 # Which loader options mean something for which dataset (see datasets.load):
 # iris, xor and toy have fixed rows and splits; digits is real data without noise.
@@ -86,6 +87,7 @@ class ControlPanel(QWidget):
         self._settings = settings if settings is not None else Settings()
         self._dataset: Dataset | None = None
         self._loaded: dict[tuple, Dataset] = {}
+        self._csv_source = None  # the last CSV file shown: its combo entry stays
         self._messages: dict[str, str] = {}
         # Controls that show one Settings field each, by field name.
         self._fields: dict[str, ParsedLineEdit] = {}
@@ -125,8 +127,11 @@ class ControlPanel(QWidget):
     def settings(self) -> Settings:
         return self._settings
 
-    def set_settings(self, settings: Settings) -> None:
-        """Show ``settings`` in every control (a preset, a session); emits nothing."""
+    def set_settings(self, settings: Settings, dataset: Dataset | None = None) -> None:
+        """Show ``settings`` in every control (a preset, a session); emits nothing.
+        ``dataset``: the settings' data, already loaded (a large CSV file is not read twice)."""
+        if dataset is not None:
+            self._loaded[self._data_key(settings)] = dataset
         self._settings = settings
         self._messages.clear()
         try:
@@ -197,7 +202,7 @@ class ControlPanel(QWidget):
         form.addRow("Dataset", self.dataset_combo)
         self.description_label = QLabel()
         self.description_label.setWordWrap(True)
-        self.description_label.setStyleSheet("color: #505050;")
+        self.description_label.setObjectName("description")  # coloured by the theme's style sheet
         form.addRow(self.description_label)
         self.samples_edit = self._field(
             form, "Samples", "n_samples",
@@ -350,6 +355,9 @@ class ControlPanel(QWidget):
         if kind == "dataset":
             self._apply("dataset", dataset=name)
             return
+        if kind == CSV_DATASET:
+            self._apply("dataset", csv_source=self._csv_source)
+            return
         settings = replace(get_preset(name).settings, preset=name)
         try:
             self._load(settings)
@@ -420,15 +428,34 @@ class ControlPanel(QWidget):
 
     def _load(self, settings: Settings) -> Dataset:
         """The dataset as far as sizes go (unscaled), cached by its loader options."""
-        key = (settings.dataset, settings.data_seed, settings.n_samples, settings.noise,
-               settings.test_fraction)
+        key = self._data_key(settings)
         if key not in self._loaded:
             if len(self._loaded) > 16:
                 self._loaded.clear()
+            if settings.csv_source is not None:
+                self._loaded[key] = settings.csv_source.load(test_fraction=settings.test_fraction,
+                                                             seed=settings.data_seed)
+                return self._loaded[key]
             self._loaded[key] = datasets.load(settings.dataset, seed=settings.data_seed,
                                               n_samples=settings.n_samples, noise=settings.noise,
                                               test_fraction=settings.test_fraction)
         return self._loaded[key]
+
+    @staticmethod
+    def _data_key(settings: Settings) -> tuple:
+        return (settings.dataset, settings.csv_source, settings.data_seed, settings.n_samples,
+                settings.noise, settings.test_fraction)
+
+    def _show_csv_entry(self, source) -> None:
+        """The user's file as an entry under the built-in datasets, "data: file.csv"."""
+        self._csv_source = source
+        index = self.dataset_combo.findData(f"{CSV_DATASET}:")
+        label = f"data: {Path(source.path).name}"
+        if index < 0:
+            index = len(datasets.dataset_names())
+            self.dataset_combo.insertItem(index, label, f"{CSV_DATASET}:")
+        self.dataset_combo.setItemText(index, label)
+        self.dataset_combo.setItemData(index, source.path, Qt.ItemDataRole.ToolTipRole)
 
     # --- showing ------------------------------------------------------------------------
 
@@ -453,8 +480,15 @@ class ControlPanel(QWidget):
         preset = get_preset(s.preset) if s.preset in preset_names() else None
         if preset is not None and s != preset.settings:
             preset = None
-        select(self.dataset_combo, f"preset:{s.preset}" if preset else f"dataset:{s.dataset}")
-        description = preset.description if preset else datasets.describe(s.dataset)
+        own = s.csv_source is not None
+        if own:
+            self._show_csv_entry(s.csv_source)
+        select(self.dataset_combo, f"preset:{s.preset}" if preset else
+               f"{CSV_DATASET}:" if own else f"dataset:{s.dataset}")
+        if own:
+            description = dataset.description if dataset is not None else s.csv_source.path
+        else:
+            description = preset.description if preset else datasets.describe(s.dataset)
         self.description_label.setText(description)
         self.dataset_combo.setToolTip(f"Choose a dataset or a ready-made preset. {description}")
 
@@ -477,9 +511,11 @@ class ControlPanel(QWidget):
             box.setChecked(getattr(s, key))
         self.learning_rate_slider.set_log_value(s.learning_rate)
 
-        generated = s.dataset not in _FIXED_ROWS
-        for widget in (self.samples_edit, self.test_edit, self.data_seed_spin):
-            widget.setEnabled(generated)
+        generated = s.dataset not in _FIXED_ROWS and not own
+        split = generated or (own and s.csv_source.test_path is None)
+        self.samples_edit.setEnabled(generated)
+        for widget in (self.test_edit, self.data_seed_spin):
+            widget.setEnabled(split)
         self.noise_edit.setEnabled(generated and s.dataset not in _NO_NOISE)
         self.noise_edit.setPlaceholderText("default")
         if dataset is not None:

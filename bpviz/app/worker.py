@@ -10,6 +10,7 @@ one, so training is never slowed to the window's pace and signals never pile up.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import queue
@@ -17,6 +18,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
@@ -24,7 +26,9 @@ from PySide6.QtCore import QObject, Signal, Slot
 from bpviz.datasets import Dataset, accuracy
 from bpviz.engine.network import Network
 from bpviz.engine.training import LossMonitor, Trainer, TrainerState, TrainStep
-from bpviz.errors import DivergenceError
+from bpviz.errors import BpvizError, DivergenceError
+from bpviz.exports import load_weights
+from bpviz.history import HistoryEntry, StepHistory
 from bpviz.snapshot import History, Snapshot, make_snapshot
 
 log = logging.getLogger(__name__)
@@ -32,29 +36,91 @@ log = logging.getLogger(__name__)
 DISPLAY_INTERVAL = 1 / 60
 
 
-class _Model:
-    """What one run consists of: built on the GUI thread, then owned by the worker."""
+def _monitor_from(net: Network, dataset: Dataset) -> LossMonitor:
+    """A loss monitor that starts from the loss at the current weights, so a loss that
+    explodes within the first epoch is caught too."""
+    monitor = LossMonitor()
+    with np.errstate(all="ignore"):
+        loss = net.loss_of(dataset.X_train, dataset.T_train)
+    if math.isfinite(loss):
+        monitor.check(loss)
+    return monitor
 
-    def __init__(self, dataset: Dataset, net: Network, trainer: Trainer, epochs_limit: int | None, run_id: int):
+
+@dataclass(frozen=True)
+class Capture:
+    """The worker's exact position, copied on the worker thread (for saving a session).
+
+    request : what the caller passed to ``capture``; learning_rate : the optimiser's
+    current rate (it changes live, without a new run); epoch_grad_norm_sums,
+    epoch_steps : the unfinished epoch's gradient-norm sums and step count."""
+
+    request: object
+    run_id: int
+    trainer_state: TrainerState
+    history: History
+    dataset: Dataset
+    learning_rate: float
+    epoch_grad_norm_sums: np.ndarray
+    epoch_steps: int
+
+
+class _Model:
+    """What one run consists of: built on the GUI thread, then owned by the worker.
+    ``history`` continues a saved run's curves, ``progress`` its unfinished epoch's
+    (gradient-norm sums, steps); ``initial`` is where Reset goes (default: now)."""
+
+    def __init__(self, dataset: Dataset, net: Network, trainer: Trainer, epochs_limit: int | None, run_id: int,
+                 history: History | None = None, initial: TrainerState | None = None,
+                 progress: tuple[np.ndarray, int] | None = None):
         self.dataset, self.net, self.trainer, self.epochs_limit = dataset, net, trainer, epochs_limit
         self.run_id = run_id
-        self.initial = trainer.state()
-        self.last_good: TrainerState = self.initial
-        self.monitor = LossMonitor()
+        self.initial = initial if initial is not None else trainer.state()
+        self.last_good: TrainerState = trainer.state() if initial is not None else self.initial
+        self.monitor = _monitor_from(net, dataset)
         self.history: dict[str, list] = {k: [] for k in
                                          ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "grad_norms")}
+        if history is not None:
+            for key in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
+                self.history[key] = [float(v) for v in getattr(history, key)]
+            self.history["grad_norms"] = [np.array(row, dtype=float) for row in history.grad_norms]
         self.epoch_grad_norms = np.zeros(len(net.weights))
         self.epoch_steps = 0
+        if progress is not None and progress[0] is not None:
+            self.epoch_grad_norms = np.array(progress[0], dtype=float)
+            self.epoch_steps = int(progress[1])
+        # Finished epochs at the current position; after a rewind the lists may hold
+        # more (so scrubbing forward finds them) until a new epoch ends.
+        self.n_epochs = len(self.history["train_loss"])
+        self.steps = StepHistory()
+        self.record()
+
+    def record(self) -> None:
+        """Copy the state after the step just made into the rewind buffer."""
+        self.steps.record(self.steps.capture(self.trainer, n_epochs=self.n_epochs,
+                                             epoch_grad_norms=self.epoch_grad_norms,
+                                             epoch_steps=self.epoch_steps))
+
+    def rewind(self, entry: HistoryEntry) -> None:
+        """Back (or forward) to a recorded state, exactly."""
+        self.trainer.restore(entry.state)
+        self.n_epochs = entry.n_epochs
+        self.epoch_grad_norms = entry.epoch_grad_norms.copy()
+        self.epoch_steps = entry.epoch_steps
+        if self.last_good.step > entry.step:
+            self.last_good = entry.state
 
 
 class TrainingWorker(QObject):
     """Owns the network while training; the window only sends commands."""
 
     snapshot_ready = Signal(object)
+    state_captured = Signal(object)
     playing_changed = Signal(bool)
     training_failed = Signal(str)
     diverged = Signal(str)
     finished = Signal()
+    command_failed = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -72,10 +138,20 @@ class TrainingWorker(QObject):
         self._samples_per_second = 0.0
 
     # ------------------------------------------------- called from the GUI thread
-    def load(self, dataset: Dataset, net: Network, trainer: Trainer, epochs_limit: int | None, run_id: int) -> None:
+    def load(self, dataset: Dataset, net: Network, trainer: Trainer, epochs_limit: int | None, run_id: int,
+             *, history: History | None = None, initial: TrainerState | None = None,
+             progress: tuple[np.ndarray, int] | None = None) -> None:
         """Hand over a freshly built run; the previous one is dropped. The window must
-        not touch ``net`` or ``trainer`` afterwards."""
-        self._send(lambda: self._do_load(_Model(dataset, net, trainer, epochs_limit, run_id)))
+        not touch ``net`` or ``trainer`` afterwards. A restored session passes its
+        ``history`` and unfinished epoch's ``progress`` (the curves go on exactly) and
+        ``initial``, where Reset goes."""
+        self._send(lambda: self._do_load(_Model(dataset, net, trainer, epochs_limit, run_id,
+                                                history, initial, progress)))
+
+    def capture(self, request: object = None) -> None:
+        """Emit ``state_captured(Capture)`` with copies of the state between two steps
+        (pause first for the state on screen: commands run in order)."""
+        self._send(lambda: self._do_capture(request))
 
     def play(self) -> None:
         self._send(lambda: self._set_playing(True))
@@ -99,8 +175,27 @@ class TrainingWorker(QObject):
         """After a divergence: back to the state at the end of the last good epoch."""
         self._send(self._do_restore_last_good)
 
+    def step_back(self) -> None:
+        """Undo the last step exactly (if recorded) and show the step before; pauses."""
+        self._send(self._do_step_back)
+
+    def go_to_step(self, step: int) -> None:
+        """Restore the recorded state after ``step`` and show that step as it was
+        shown when made; pauses. Steps outside the rewind buffer are ignored."""
+        self._send(lambda: self._do_go_to_step(step))
+
     def set_learning_rate(self, learning_rate: float) -> None:
         self._send(lambda: self._do_set_learning_rate(learning_rate))
+
+    def set_parameter(self, kind: str, k: int, i: int, j: int, value: float) -> None:
+        """Set weights[k][i, j] (kind "weight") or biases[k][j] (kind "bias", i unused)
+        between steps and publish a preview; ``command_failed`` says why not."""
+        self._send(lambda: self._do_set_parameter(kind, k, i, j, value))
+
+    def load_weights(self, path) -> None:
+        """Read a weights file (exports.load_weights) into the run's network and
+        publish a preview; on any misfit ``command_failed`` and nothing changes."""
+        self._send(lambda: self._do_load_weights(path))
 
     def set_speed(self, steps_per_second: float | None) -> None:
         """Steps per second while playing; None for as fast as possible."""
@@ -178,12 +273,17 @@ class TrainingWorker(QObject):
         for k, g in enumerate(done.record.weight_grads):
             model.epoch_grad_norms[k] += math.sqrt(float(np.vdot(g, g)))
         model.epoch_steps += 1
-        if done.epoch_done:
-            self._end_epoch(model)
+        try:
+            if done.epoch_done:
+                self._end_epoch(model)
+        finally:  # a divergence found at the epoch's end still leaves the step undoable
+            model.record()
         return done
 
     def _end_epoch(self, model: _Model) -> None:
         ds, net, h = model.dataset, model.net, model.history
+        for values in h.values():  # epochs of a branch left by a rewind
+            del values[model.n_epochs:]
         with np.errstate(all="ignore"):
             out_train = net.predict(ds.X_train)
             train_loss = net.loss_of(ds.X_train, ds.T_train)
@@ -196,6 +296,7 @@ class TrainingWorker(QObject):
                 h["train_accuracy"].append(math.nan)
                 h["test_accuracy"].append(math.nan)
         h["grad_norms"].append(model.epoch_grad_norms / max(model.epoch_steps, 1))
+        model.n_epochs += 1
         model.epoch_grad_norms = np.zeros(len(net.weights))
         model.epoch_steps = 0
         if not net.is_finite():
@@ -207,7 +308,7 @@ class TrainingWorker(QObject):
         return model.epochs_limit is not None and model.trainer.epoch >= model.epochs_limit
 
     def _history(self, model: _Model) -> History:
-        h = model.history
+        h = {k: v[:model.n_epochs] for k, v in model.history.items()}
         norms = np.array(h["grad_norms"]) if h["grad_norms"] else np.empty((0, len(model.net.weights)))
         return History(*(np.array(h[k], dtype=float) for k in
                          ("train_loss", "test_loss", "train_accuracy", "test_accuracy")), norms)
@@ -231,6 +332,7 @@ class TrainingWorker(QObject):
             n_batches=trainer.n_batches, history=self._history(model),
             samples_per_second=self._samples_per_second if self._playing else 0.0,
             playing=self._playing, epochs_limit=model.epochs_limit, run_id=model.run_id,
+            recorded_steps=(model.steps.first_step, model.steps.last_step),
         )
         self._last_publish = now
         self._drawn.clear()
@@ -242,6 +344,15 @@ class TrainingWorker(QObject):
         self._model = model
         log.info("loaded %r on %s", model.net, model.dataset.name)
         self._publish(model, None)
+
+    def _do_capture(self, request: object) -> None:
+        model = self._model
+        if model is None:
+            return
+        trainer = model.trainer
+        self.state_captured.emit(Capture(request, model.run_id, trainer.state(), self._history(model),
+                                         model.dataset, float(trainer.optimizer.learning_rate),
+                                         model.epoch_grad_norms.copy(), model.epoch_steps))
 
     def _set_playing(self, playing: bool) -> None:
         if playing and (self._model is None or self._limit_reached(self._model)):
@@ -289,13 +400,95 @@ class TrainingWorker(QObject):
     def _do_restore_last_good(self) -> None:
         model = self._model
         if model is not None:
-            model.trainer.restore(model.last_good)
-            model.monitor = LossMonitor()
+            entry = model.steps.get(model.last_good.step)
+            if entry is not None:
+                model.rewind(entry)
+            else:
+                model.n_epochs = max(0, model.n_epochs - (model.trainer.epoch - model.last_good.epoch))
+                model.trainer.restore(model.last_good)
+                model.epoch_grad_norms, model.epoch_steps = np.zeros(len(model.net.weights)), 0
+                model.steps.clear()
+                model.record()
+            model.monitor = _monitor_from(model.net, model.dataset)
             self._publish(model, None)
+
+    def _do_step_back(self) -> None:
+        if self._model is not None:
+            self._do_go_to_step(self._model.trainer.step_count - 1)
+
+    def _do_go_to_step(self, step: int) -> None:
+        self._set_playing(False)
+        model = self._model
+        if model is None or model.steps.get(step) is None:
+            return
+        entry, previous = model.steps.get(step), model.steps.get(step - 1)
+        if previous is None:  # the oldest entry: no pass to show, so a preview
+            model.rewind(entry)
+            self._publish(model, None)
+            return
+        # Redo the step from the state before it, with the rate it was made with, for
+        # its pass and changes; then take the recorded state, so the result is exact
+        # whatever the redo did.
+        model.rewind(previous)
+        optimizer = model.trainer.optimizer
+        rate, optimizer.learning_rate = optimizer.learning_rate, entry.learning_rate
+        try:
+            before = model.net.get_params()
+            done = model.trainer.step()
+        finally:
+            optimizer.learning_rate = rate
+        model.rewind(entry)
+        self._publish(model, done, before)
 
     def _do_set_learning_rate(self, learning_rate: float) -> None:
         if self._model is not None:
             self._model.trainer.optimizer.learning_rate = float(learning_rate)
+
+    def _do_set_parameter(self, kind: str, k: int, i: int, j: int, value: float) -> None:
+        model = self._model
+        if model is None:
+            return
+        weights, biases = model.net.get_params()
+        try:
+            if not 0 <= k < len(weights):
+                raise BpvizError(f"there is no weight layer {k}")
+            n_in, n_out = weights[k].shape
+            if not 0 <= j < n_out or (kind == "weight" and not 0 <= i < n_in):
+                raise BpvizError(f"there is no {kind} ({i}, {j}) in layer {k}")
+            if kind == "weight":
+                weights[k][i, j] = value
+            elif kind == "bias":
+                biases[k][j] = value
+            else:
+                raise BpvizError(f"unknown parameter kind '{kind}'")
+            model.net.set_params(weights, biases)
+        except BpvizError as exc:
+            self.command_failed.emit(str(exc))
+            return
+        self._parameters_changed(model)
+
+    def _do_load_weights(self, path) -> None:
+        model = self._model
+        if model is None:
+            self.command_failed.emit("there is no network to load weights into yet")
+            return
+        trial = copy.deepcopy(model.net)
+        try:
+            load_weights(path, trial)
+        except BpvizError as exc:
+            self.command_failed.emit(str(exc))
+            return
+        model.net.set_params(trial.weights, trial.biases)
+        self._parameters_changed(model)
+
+    def _parameters_changed(self, model: _Model) -> None:
+        # Before the first step the new weights become the run's start, so Reset and
+        # a replay begin from them (a textbook example); later, Reset still goes back.
+        if model.trainer.step_count == 0:
+            model.initial = model.last_good = model.trainer.state()
+        model.monitor = _monitor_from(model.net, model.dataset)
+        model.record()  # the edited weights replace this step's entry
+        self._publish(model, None)
 
     def _on_divergence(self, message: str) -> None:
         log.warning("training diverged: %s", message)

@@ -13,9 +13,14 @@ import pyqtgraph as pg
 import shiboken6
 from PySide6 import QtCore, QtGui
 
+from bpviz.app.style import LIGHT
 from bpviz.app.views import palette
+from bpviz.app.views.network_phase import PENDING_FILL, PendingLook
 
 _EMPTY4 = np.zeros((0, 4))
+# Numbers inside a node are white on fills darker than this relative luminance,
+# black otherwise: the one with the higher WCAG contrast, whatever the palette.
+WHITE_TEXT_BELOW = 0.179
 
 
 def top_indices(a: np.ndarray, k: int) -> np.ndarray:
@@ -105,7 +110,8 @@ class NodesItem(_CanvasItem):
         self._outline.setCosmetic(True)
         self._bias_brush = QtGui.QBrush(QtGui.QColor(225, 225, 225))
         self._bias_pen = QtGui.QPen(QtGui.QColor(90, 90, 90), 1.4, QtCore.Qt.PenStyle.DashLine)
-        self._track_pen = QtGui.QPen(QtGui.QColor(150, 150, 150), 1.0)
+        self._track_pen = QtGui.QPen(QtGui.QColor(120, 120, 120), 1.0)
+        self._track_brush = QtGui.QBrush(QtGui.QColor(255, 255, 255))
         self._delta_brushes = (QtGui.QBrush(QtGui.QColor(*palette.DELTA_NEGATIVE)),
                                QtGui.QBrush(QtGui.QColor(*palette.DELTA_POSITIVE)))
         self._font = QtGui.QFont()
@@ -113,10 +119,27 @@ class NodesItem(_CanvasItem):
         self._value_slots: list[int] = []
         self._values: list[str] = []
         self._value_pens = (QtGui.QPen(QtGui.QColor(20, 20, 20)), QtGui.QPen(QtGui.QColor(255, 255, 255)))
+        self._white_text = (palette.luminance(palette.NODE_LUT) < WHITE_TEXT_BELOW).tolist()
+        self._pending = PendingLook(LIGHT)
         self._fill: list[int] = []
         self._bias_rects: list[QtCore.QRectF] = []
         self._tracks = _EMPTY4
         self._bars = (_EMPTY4, _EMPTY4)
+
+    def set_colours(self, colours: palette.Colours, theme) -> None:
+        """Fills from ``colours``; outlines, bias nodes and δ gauges from ``theme`` (style.Theme)."""
+        self._brushes = palette.brushes(colours.node_lut)
+        self._outline = QtGui.QPen(QtGui.QColor(theme.outline), 1.6)
+        self._outline.setCosmetic(True)
+        self._bias_brush = QtGui.QBrush(QtGui.QColor(theme.bias_fill))
+        self._bias_pen = QtGui.QPen(QtGui.QColor(theme.muted), 1.4, QtCore.Qt.PenStyle.DashLine)
+        self._track_pen = QtGui.QPen(QtGui.QColor(theme.muted), 1.0)
+        self._track_brush = QtGui.QBrush(QtGui.QColor(theme.background))
+        self._delta_brushes = (QtGui.QBrush(QtGui.QColor(*colours.delta_negative)),
+                               QtGui.QBrush(QtGui.QColor(*colours.delta_positive)))
+        self._white_text = (palette.luminance(colours.node_lut) < WHITE_TEXT_BELOW).tolist()
+        self._pending = PendingLook(theme)
+        self.update()
 
     def set_geometry(self, rects, bias_rects, tracks: np.ndarray, font: QtGui.QFont,
                      value_slots: list[int]) -> None:
@@ -148,12 +171,18 @@ class NodesItem(_CanvasItem):
         p.setPen(self._outline)
         brushes = self._brushes
         for rect, b in zip(self._rects, self._fill):
+            if b == PENDING_FILL:  # not yet computed in a phase walk: grey, dashed
+                p.setPen(self._pending.node_pen)
+                p.setBrush(self._pending.node_brush)
+                p.drawEllipse(rect)
+                p.setPen(self._outline)
+                continue
             p.setBrush(brushes[b])
             p.drawEllipse(rect)
         p.setFont(self._font)
-        dark = 0.6 * palette.NODE_HALF
         for slot, text in zip(self._value_slots, self._values):
-            p.setPen(self._value_pens[abs(self._fill[slot] - palette.NODE_HALF) > dark])
+            b = self._fill[slot]
+            p.setPen(self._pending.text_pen if b == PENDING_FILL else self._value_pens[self._white_text[b]])
             p.drawText(self._rects[slot], QtCore.Qt.AlignmentFlag.AlignCenter, text)
         if self._bias_rects:
             p.setPen(self._bias_pen)
@@ -164,7 +193,7 @@ class NodesItem(_CanvasItem):
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, False)
         if len(self._tracks):
             p.setPen(self._track_pen)
-            p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            p.setBrush(self._track_brush)  # a white gauge keeps the bar readable over edges
             p.drawRects(_ptr(self._tracks, 0, QtCore.QRectF), len(self._tracks))
         p.setPen(QtCore.Qt.PenStyle.NoPen)
         for brush, bars in zip(self._delta_brushes, self._bars):
@@ -174,17 +203,42 @@ class NodesItem(_CanvasItem):
 
 
 class LegendItem(_CanvasItem):
-    """The key along the bottom: weight colour bar with its scale, node fill, δ marks."""
+    """The key along the bottom: weight colour bar with its scale, node fill, δ marks.
+
+    Its three parts flow into as many rows as the width needs (``height_for``), so a
+    narrow view wraps the key instead of cutting it off."""
+
+    GAP = 36.0       # between parts on one row
+    PAD = 6.0
 
     def __init__(self):
         super().__init__()
         self._scale = 1.0
         self._font = QtGui.QFont()
+        self._fm = QtGui.QFontMetricsF(self._font)
+        self._text_pen = QtGui.QPen(QtGui.QColor(20, 20, 20))
+        self._light_pen = QtGui.QPen(QtGui.QColor(255, 255, 255))
+        self._frame_pen = QtGui.QPen(QtGui.QColor(60, 60, 60), 1)
+        self._delta_brushes = [QtGui.QBrush(QtGui.QColor(*c))
+                               for c in (palette.DELTA_POSITIVE, palette.DELTA_NEGATIVE)]
         stops = palette.WEIGHT_STOPS
         self._gradient_stops = [(i / (len(stops) - 1), QtGui.QColor(*c)) for i, c in enumerate(stops)]
+        self._node_brushes = [QtGui.QBrush(QtGui.QColor(*c)) for c in (stops[0], stops[2], stops[-1])]
 
     def set_font(self, font: QtGui.QFont) -> None:
         self._font = font
+        self._fm = QtGui.QFontMetricsF(font)
+        self.update()
+
+    def set_colours(self, colours: palette.Colours, theme) -> None:
+        """The key's colours from ``colours``, its text and frames from ``theme``."""
+        self._text_pen = QtGui.QPen(QtGui.QColor(theme.ink))
+        self._frame_pen = QtGui.QPen(QtGui.QColor(theme.muted), 1)
+        self._delta_brushes = [QtGui.QBrush(QtGui.QColor(*c))
+                               for c in (colours.delta_positive, colours.delta_negative)]
+        stops = colours.weight_stops
+        self._gradient_stops = [(i / (len(stops) - 1), QtGui.QColor(*c)) for i, c in enumerate(stops)]
+        self._node_brushes = [QtGui.QBrush(QtGui.QColor(*c)) for c in (stops[0], stops[2], stops[-1])]
         self.update()
 
     def set_scale(self, scale: float) -> None:
@@ -192,44 +246,99 @@ class LegendItem(_CanvasItem):
             self._scale = scale
             self.update()
 
+    def set_rect(self, rect: QtCore.QRectF) -> None:
+        super().set_rect(rect)
+        self.update()
+
+    # Each part: (width, height) from the font, painted by _paint_<part> at its top left.
+    def _parts(self):
+        fm = self._fm
+        lh = fm.height()
+        return (
+            ("weights", fm.horizontalAdvance("weight w") + 12 + self._bar_width(), self._bar_h() + lh + 4),
+            ("nodes", fm.horizontalAdvance("node fill: activation a ") + 6 + 3 * (lh + 4), lh + 4),
+            ("deltas", 2 * (34 + 24) + fm.horizontalAdvance("δ = ∂L/∂z > 0") + fm.horizontalAdvance("δ < 0"),
+             lh + 4),
+        )
+
+    def _bar_h(self) -> float:
+        return max(14.0, 0.9 * self._fm.height())
+
+    def _bar_width(self) -> float:
+        return max(160.0, self._fm.horizontalAdvance("−0.25") * 3.5)
+
+    def _rows(self, width: float):
+        """[(height, [(part, x, w)])]: the parts left to right, wrapped to ``width``."""
+        rows, x = [], None
+        for name, w, h in self._parts():
+            if x is None or x + w > width - self.PAD:
+                rows.append([0.0, []])
+                x = self.PAD + 2
+            rows[-1][0] = max(rows[-1][0], h)
+            rows[-1][1].append((name, x, w))
+            x += w + self.GAP
+        return rows
+
+    def height_for(self, width: float) -> float:
+        """The height the key needs at ``width``."""
+        return sum(h for h, _ in self._rows(width)) + 2 * self.PAD
+
     def paint(self, p, *args):
         r = self._rect
         if r.isEmpty():
             return
         p.setFont(self._font)
-        fm = QtGui.QFontMetricsF(self._font)
-        text_pen = QtGui.QPen(QtGui.QColor(20, 20, 20))
-        y_mid = r.center().y()
-        h = min(18.0, r.height() * 0.4)
-        x = r.left() + 8
-        p.setPen(text_pen)
+        y = r.top() + self.PAD
+        for h, parts in self._rows(r.width()):
+            for name, x, _ in parts:
+                getattr(self, f"_paint_{name}")(p, r.left() + x, y + (h - self._part_h(name)) / 2)
+            y += h
+
+    def _part_h(self, name: str) -> float:
+        return self._bar_h() + self._fm.height() + 4 if name == "weights" else self._fm.height() + 4
+
+    def _paint_weights(self, p, x, y):
+        fm, h = self._fm, self._bar_h()
+        p.setPen(self._text_pen)
         caption = "weight w"
-        p.drawText(QtCore.QPointF(x, y_mid + fm.ascent() / 2 - 2), caption)
+        p.drawText(QtCore.QPointF(x, y + h / 2 + fm.ascent() / 2 - 2), caption)
         x += fm.horizontalAdvance(caption) + 12
-        s = self._scale
-        labels = (f"−{s:g}", "0", f"+{s:g}")
-        bar_w = max(160.0, fm.horizontalAdvance(labels[0]) * 3)
+        s, bar_w = self._scale, self._bar_width()
         grad = QtGui.QLinearGradient(x, 0, x + bar_w, 0)
         for pos, colour in self._gradient_stops:
             grad.setColorAt(pos, colour)
-        bar = QtCore.QRectF(x, y_mid - h, bar_w, h)
-        p.setPen(QtGui.QPen(QtGui.QColor(60, 60, 60), 1))
+        p.setPen(self._frame_pen)
         p.setBrush(QtGui.QBrush(grad))
-        p.drawRect(bar)
-        p.setPen(text_pen)
-        for frac, text in zip((0.0, 0.5, 1.0), labels):
+        p.drawRect(QtCore.QRectF(x, y, bar_w, h))
+        p.setPen(self._text_pen)
+        for frac, text in zip((0.0, 0.5, 1.0), (f"−{s:g}", "0", f"+{s:g}")):
             tw = fm.horizontalAdvance(text)
-            tx = min(max(x + frac * bar_w - tw / 2, x - tw / 2), x + bar_w - tw / 2)
-            p.drawText(QtCore.QPointF(tx, y_mid + fm.ascent() + 2), text)
-        x += bar_w + 40
-        note = "node fill: activation a (orange −, white 0, blue +)"
-        p.drawText(QtCore.QPointF(x, y_mid + fm.ascent() / 2 - 2), note)
-        x += fm.horizontalAdvance(note) + 36
-        for colour, text in ((palette.DELTA_POSITIVE, "δ = ∂L/∂z > 0"),
-                             (palette.DELTA_NEGATIVE, "δ < 0")):
+            tx = min(max(x + frac * bar_w - tw / 2, x), x + bar_w - tw)
+            p.drawText(QtCore.QPointF(tx, y + h + fm.ascent() + 2), text)
+
+    def _paint_nodes(self, p, x, y):
+        fm = self._fm
+        d = fm.height()
+        base = y + d / 2 + fm.ascent() / 2 - 1
+        p.setPen(self._text_pen)
+        p.drawText(QtCore.QPointF(x, base), "node fill: activation a")
+        x += fm.horizontalAdvance("node fill: activation a ") + 6
+        for brush, sign in zip(self._node_brushes, ("−", "0", "+")):
+            p.setPen(self._frame_pen)
+            p.setBrush(brush)
+            p.drawEllipse(QtCore.QRectF(x, y + 1, d, d))
+            p.setPen(self._text_pen if sign == "0" else self._light_pen)
+            tw = fm.horizontalAdvance(sign)
+            p.drawText(QtCore.QPointF(x + (d - tw) / 2, base), sign)
+            x += d + 4
+
+    def _paint_deltas(self, p, x, y):
+        fm = self._fm
+        base = y + fm.height() / 2 + fm.ascent() / 2 - 1
+        for brush, text in zip(self._delta_brushes, ("δ = ∂L/∂z > 0", "δ < 0")):
             p.setPen(QtCore.Qt.PenStyle.NoPen)
-            p.setBrush(QtGui.QBrush(QtGui.QColor(*colour)))
-            p.drawRect(QtCore.QRectF(x, y_mid - 5, 28, 10))
-            p.setPen(text_pen)
-            p.drawText(QtCore.QPointF(x + 34, y_mid + fm.ascent() / 2 - 2), text)
+            p.setBrush(brush)
+            p.drawRect(QtCore.QRectF(x, y + fm.height() / 2 - 6, 28, 12))
+            p.setPen(self._text_pen)
+            p.drawText(QtCore.QPointF(x + 34, base), text)
             x += 34 + fm.horizontalAdvance(text) + 24

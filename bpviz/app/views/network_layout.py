@@ -16,6 +16,8 @@ from PySide6 import QtCore, QtGui
 
 SMALL_LIMIT = 40
 EDGE_HIT_PX = 5.0
+MAX_RADIUS = 30.0
+BAR_MAX = 64.0      # δ bars are read from the back of a lecture hall: long, but not into the next column
 
 
 @dataclass
@@ -62,12 +64,15 @@ def grid_shape(n: int, image_shape: tuple[int, int] | None) -> tuple[int, int]:
 
 
 def compute(sizes, width: float, height: float, bias_on: bool, fm: QtGui.QFontMetricsF,
-            input_labels, output_labels, image_shape) -> Layout:
-    """input_labels / output_labels : the texts beside small input / output layers."""
+            input_labels, output_labels, image_shape, bottom: float | None = None) -> Layout:
+    """input_labels / output_labels : the texts beside small input / output layers (an
+    output label may have several lines); bottom : the height kept free below the
+    network for the legend (a default of about two text lines if None)."""
     L = len(sizes) - 1
     line_h = fm.height()
     top = 4 * line_h + 20
-    bottom = max(48.0, 2.4 * line_h)
+    if bottom is None:
+        bottom = max(48.0, 2.4 * line_h)
     avail = max(60.0, height - top - bottom - 12)
     compact = [n > SMALL_LIMIT for n in sizes]
 
@@ -75,14 +80,15 @@ def compute(sizes, width: float, height: float, bias_on: bool, fm: QtGui.QFontMe
         left = min(0.18 * width, 240.0)
     else:
         left = min(max(fm.horizontalAdvance(t) for t in input_labels) + 44, 0.25 * width)
-    bar_guess = 40.0
     if compact[L]:
         right = min(0.12 * width, 150.0)
     else:
-        right = min(max(fm.horizontalAdvance(t) for t in output_labels) + bar_guess + 48,
-                    0.28 * width)
+        # Room for the largest node radius, its δ bar and the longest label line; a
+        # longer name is elided by the view rather than pushed off the canvas.
+        label_w = max(fm.horizontalAdvance(line) for t in output_labels for line in t.split("\n"))
+        right = min(MAX_RADIUS + BAR_MAX + 16 + label_w + 8, 0.34 * width)
     gap = (width - left - right) / L
-    bar_len = float(np.clip(gap * 0.15, 14.0, bar_guess))
+    bar_len = float(np.clip(gap * 0.22, 16.0, BAR_MAX))
 
     layers = []
     for k, n in enumerate(sizes):
@@ -105,7 +111,7 @@ def compute(sizes, width: float, height: float, bias_on: bool, fm: QtGui.QFontMe
 def _small_column(n, x, has_bias, top, avail, gap) -> LayerGeometry:
     slots = n + (1.5 if has_bias else 0.0)
     spacing = min(avail / slots, 110.0)
-    r = float(min(0.36 * spacing, 30.0, 0.14 * gap))
+    r = float(min(0.36 * spacing, MAX_RADIUS, 0.14 * gap))
     y0 = top + (avail - spacing * slots) / 2 + spacing / 2
     ys = y0 + spacing * np.arange(n)
     geo = LayerGeometry(n, x, False, np.column_stack([np.full(n, x), ys]), radius=max(r, 3.0))

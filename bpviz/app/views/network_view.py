@@ -6,7 +6,9 @@ activation function; a bar beside every non-input node shows its δ = ∂L/∂z.
 Layers of more than 40 nodes are grids of cells (the input as its image), and
 only their TOP_EDGES strongest edges are drawn. Hovering shows exact values,
 clicking emits ``node_clicked`` / ``edge_clicked``. Hit-testing is geometry on
-arrays, so no item exists per node or edge.
+arrays, so no item exists per node or edge. The wheel zooms around the cursor
+(dragging pans while zoomed, ``fit`` goes back); fonts, palette and theme follow
+``set_font_scale`` / ``set_palette`` / ``set_theme``.
 """
 
 from __future__ import annotations
@@ -16,31 +18,44 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import Signal
 
-from bpviz.app.views import network_layout, network_text, palette
+from bpviz import phases
+from bpviz.app.style import LIGHT
+from bpviz.app.views import network_layout, network_phase, network_text, palette
 from bpviz.app.views.edges import EdgesItem, LegendItem, NodesItem, strongest_edges
+from bpviz.app.views.node_maps import NodeMapsItem
 from bpviz.engine.activations import ACTIVATIONS
 
 TOP_EDGES = 300           # per weight matrix touching a compact layer
 ANTIALIAS_EDGES = 300     # antialias edges only when at most this many are drawn
-TEXT = QtGui.QColor(20, 20, 20)
+MAX_ZOOM = 8.0
+LABEL_POINT_SIZE, TITLE_POINT_SIZE, VALUE_POINT_SIZE = 12.0, 13.0, 11.0
 _SHORT_ACT = {"sigmoid": "σ", "leaky_relu": "lrelu", "softmax": "smax", "linear": "lin"}
+
+
+def _target_text(t: float) -> str:
+    return f"t = {t:.3g}".replace("-", "−")
 
 
 class NetworkView(pg.GraphicsView):
     node_clicked = Signal(int, int)
     edge_clicked = Signal(int, int, int)
+    # Double-clicks ask to edit: a node its bias, an edge its weight (i == sizes[k]:
+    # the bias edge of node j of layer k + 1).
+    node_double_clicked = Signal(int, int)
+    edge_double_clicked = Signal(int, int, int)
     _ready = False  # pg.GraphicsView calls resizeEvent from its __init__
 
     def __init__(self, parent=None):
-        super().__init__(parent, background="w")
+        super().__init__(parent, background=LIGHT.background)
         self.setMinimumSize(400, 300)
-        self._label_font = QtGui.QFont()
-        self._label_font.setPointSizeF(12)
-        self._title_font = QtGui.QFont(self._label_font)
-        self._title_font.setPointSizeF(13)
-        self._title_font.setBold(True)
-        self._value_font = QtGui.QFont()
-        self._value_font.setPointSizeF(11)
+        self._font_scale = 1.0
+        self._make_fonts()
+        self._theme = LIGHT
+        self._ink = QtGui.QColor(LIGHT.ink)
+        self._palette_name = palette.DEFAULT_PALETTE
+        self._colours = palette.colours()
+        self._zoom = 1.0
+        self._drag_from: QtCore.QPointF | None = None
         self._scale = palette.WeightScale()
         self._show_bias = True
         self._dataset = None
@@ -54,9 +69,17 @@ class NetworkView(pg.GraphicsView):
         self._nodes = NodesItem()
         self._legend = LegendItem()
         self._legend.set_font(self._label_font)
+        self._nodes.set_colours(self._colours, self._theme)
+        self._legend.set_colours(self._colours, self._theme)
         for z, item in enumerate((self._edges, self._nodes, self._legend)):
             item.setZValue(z * 2)
             self.addItem(item)
+        self._node_maps = NodeMapsItem()
+        self._node_maps.setZValue(2.5)  # over the node fills, under grid images and texts
+        self.addItem(self._node_maps)
+        self._phase = None
+        self._shown_for = (None, None, None)
+        self._pending_look = network_phase.PendingLook(LIGHT)
         self._clear_frame()
         self._ready = True
 
@@ -88,6 +111,98 @@ class NetworkView(pg.GraphicsView):
     def reset_scale(self) -> None:
         self._scale.reset()
 
+    def set_phase(self, phase) -> None:
+        """Show the snapshot as of ``phase`` of its step (a bpviz.phases.Phase): the
+        parameters before the update until the update phase, and grey what is not
+        computed yet. None shows everything."""
+        if phase != self._phase:
+            self._phase = phase
+            if self._snap is not None:
+                self._draw()
+
+    def phase(self):
+        return self._phase
+
+    def _shown(self):
+        """The snapshot as the current phase shows it (cached per snapshot and phase)."""
+        snap, phase, shown = self._shown_for
+        if snap is not self._snap or phase != self._phase:
+            shown = None if self._snap is None else phases.shown_snapshot(self._snap, self._phase)
+            self._shown_for = (self._snap, self._phase, shown)
+        return shown
+
+    def set_font_scale(self, scale: float) -> None:
+        """Labels, headers, node values and the key at ``scale`` × their normal size."""
+        self._font_scale = float(scale)
+        self._make_fonts()
+        self._legend.set_font(self._label_font)
+        self._relayout()
+
+    def set_palette(self, name: str) -> None:
+        """Colour edges, nodes and δ with palette ``name`` (a key of palette.PALETTES)."""
+        self._palette_name = name
+        self._apply_colours()
+
+    def set_theme(self, theme) -> None:
+        """Background, text and outlines of ``theme`` (a style.Theme); on a dark
+        theme the palette's dark variant, so weak edges still fade out."""
+        self._theme = theme
+        self._ink = QtGui.QColor(theme.ink)
+        self.setBackground(theme.background)
+        self._apply_colours()
+
+    def zoom_by(self, factor: float, anchor: QtCore.QPointF | None = None) -> None:
+        """Magnify by ``factor`` around the scene point ``anchor`` (the centre if None),
+        between the whole network (1) and MAX_ZOOM."""
+        zoom = float(np.clip(self._zoom * factor, 1.0, MAX_ZOOM))
+        if zoom == self._zoom:
+            return
+        if zoom == 1.0:
+            self.fit()
+            return
+        f, self._zoom = zoom / self._zoom, zoom
+        self.autoPixelRange = False
+        self.scale(f, f, center=anchor)
+        self._clamp_range()
+
+    def fit(self) -> None:
+        """Show the whole network again."""
+        self._zoom = 1.0
+        self.autoPixelRange = True
+        self.range = QtCore.QRectF(0, 0, self.size().width(), self.size().height())
+        self.updateMatrix()
+
+    # --- read-only accessors (tests, inspector) ------------------------------------
+
+    def zoom(self) -> float:
+        return self._zoom
+
+    def font_scale(self) -> float:
+        return self._font_scale
+
+    def label_font(self) -> QtGui.QFont:
+        """The font of node labels, header lines and the key."""
+        return QtGui.QFont(self._label_font)
+
+    def palette_name(self) -> str:
+        return self._palette_name
+
+    def background_colour(self) -> QtGui.QColor:
+        return self.backgroundBrush().color()
+
+    def text_colour(self) -> QtGui.QColor:
+        """The colour of labels and headers."""
+        return QtGui.QColor(self._ink)
+
+    def set_node_thumbnails(self, maps: dict) -> None:
+        """Draw each neuron's map over the input plane inside its node: maps is
+        {(layer, i): (h, w, 4) uint8 RGBA, row 0 at the lowest input y}; {} clears."""
+        self._node_maps.set_maps(maps)
+
+    def node_thumbnails(self) -> list[tuple[int, int]]:
+        """The (layer, i) of every node that currently shows its map."""
+        return self._node_maps.drawn_keys()
+
     # --- read-only accessors (tests, inspector) ------------------------------------
 
     def weight_scale(self) -> float | None:
@@ -102,7 +217,9 @@ class NetworkView(pg.GraphicsView):
 
     def edge_colors(self) -> np.ndarray:
         """(n_edges, 4) uint8 RGBA of every drawn edge, in ``edge_list`` order."""
-        return palette.WEIGHT_LUT[self._edge_bucket]
+        colours = self._colours.weight_lut[self._edge_bucket]
+        colours[self._edge_pending] = self._pending_look.edge_rgba
+        return colours
 
     def node_values(self) -> tuple[np.ndarray, ...]:
         """The activation each layer's nodes are filled by."""
@@ -134,17 +251,44 @@ class NetworkView(pg.GraphicsView):
         hit = self._hit(scene_pos.x(), scene_pos.y())
         if hit is None or self._snap is None:
             return ""
-        return network_text.tooltip(self._snap, hit, self._in_names, self._out_names)
+        snap, phase = self._shown(), self._phase
+        if phase is not None and hit[0] == "node":
+            name = network_text.node_name(len(snap.sizes), self._in_names, self._out_names, hit[1], hit[2])
+            text = network_phase.node_tooltip(phase, hit[1], name)
+            if text:
+                return text
+        if phase is not None and hit[0] == "edge" and not phase.gradient_known(hit[1]):
+            snap = network_phase.without_gradients(snap)
+        return network_text.tooltip(snap, hit, self._in_names, self._out_names)
 
     # --- Qt overrides -------------------------------------------------------------
 
     def resizeEvent(self, ev):
+        if self._ready and self._zoom > 1.0 and not ev.oldSize().isEmpty():
+            # Keep the magnification and the point in the middle of the view.
+            c, old = self.range.center(), ev.oldSize()
+            w, h = self.width() / self._zoom, self.height() / self._zoom
+            self.range = QtCore.QRectF(c.x() / old.width() * self.width() - w / 2,
+                                       c.y() / old.height() * self.height() - h / 2, w, h)
         super().resizeEvent(ev)
         if self._ready and not self.closed:
             self._relayout()
+            if self._zoom > 1.0:
+                self._clamp_range()
+
+    def wheelEvent(self, ev):
+        delta = ev.angleDelta().y() or ev.angleDelta().x()
+        if delta:
+            self.zoom_by(1.0015 ** delta, self.mapToScene(ev.position().toPoint()))
+        ev.accept()
 
     def mouseMoveEvent(self, ev):
         super().mouseMoveEvent(ev)
+        if self._drag_from is not None and self._zoom > 1.0:
+            d = ev.position() - self._drag_from
+            self._drag_from = ev.position()
+            self.translate(-d.x() / self._zoom, -d.y() / self._zoom)
+            self._clamp_range()
         # The scene shows the tooltip of the canvas item under the cursor. (The
         # scene's own sigMouseMoved drops rapid moves, which would leave it stale.)
         text = self.tooltip_at(self.mapToScene(ev.position().toPoint()))
@@ -163,6 +307,8 @@ class NetworkView(pg.GraphicsView):
 
     def mousePressEvent(self, ev):
         super().mousePressEvent(ev)
+        if ev.button() in (QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.MouseButton.MiddleButton):
+            self._drag_from = ev.position()  # dragging pans while zoomed
         if ev.button() != QtCore.Qt.MouseButton.LeftButton:
             return
         ev.accept()
@@ -177,8 +323,49 @@ class NetworkView(pg.GraphicsView):
 
     def mouseReleaseEvent(self, ev):
         super().mouseReleaseEvent(ev)
+        self._drag_from = None
         if ev.button() == QtCore.Qt.MouseButton.LeftButton:
             ev.accept()
+
+    def mouseDoubleClickEvent(self, ev):
+        super().mouseDoubleClickEvent(ev)
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
+            return
+        ev.accept()
+        p = self.mapToScene(ev.position().toPoint())
+        hit = self._hit(p.x(), p.y())
+        if hit is None:
+            return
+        if hit[0] == "node":
+            self.node_double_clicked.emit(hit[1], hit[2])
+        elif hit[0] == "edge":
+            self.edge_double_clicked.emit(hit[1], hit[2], hit[3])
+
+    # --- presentation -------------------------------------------------------------
+
+    def _make_fonts(self):
+        s = self._font_scale
+        self._label_font = QtGui.QFont()
+        self._label_font.setPointSizeF(LABEL_POINT_SIZE * s)
+        self._title_font = QtGui.QFont(self._label_font)
+        self._title_font.setPointSizeF(TITLE_POINT_SIZE * s)
+        self._title_font.setBold(True)
+        self._value_font = QtGui.QFont()
+        self._value_font.setPointSizeF(VALUE_POINT_SIZE * s)
+
+    def _apply_colours(self):
+        self._colours = palette.colours(self._palette_name, self._theme.dark)
+        self._nodes.set_colours(self._colours, self._theme)
+        self._legend.set_colours(self._colours, self._theme)
+        self._relayout()
+
+    def _clamp_range(self):
+        """Keep the zoomed window inside the drawing."""
+        r, w, h = QtCore.QRectF(self.range), self.width(), self.height()
+        r.moveLeft(min(max(r.left(), 0.0), max(0.0, w - r.width())))
+        r.moveTop(min(max(r.top(), 0.0), max(0.0, h - r.height())))
+        self.range = r
+        self.updateMatrix()
 
     # --- layout -------------------------------------------------------------------
 
@@ -225,6 +412,9 @@ class NetworkView(pg.GraphicsView):
             lines = ("output" if k == L else f"hidden {k}", f"{act} · {n}")
         if snap is None:
             return lines + ("", "")
+        pending = network_phase.header(self._phase, k, narrow)
+        if pending is not None:
+            return lines + pending
         d = snap.deltas[k - 1]
         mean_d = float(np.mean(np.abs(d))) if d.size else None
         grad = None if snap.weight_grads is None else network_text.frobenius(snap.weight_grads[k - 1])
@@ -237,6 +427,7 @@ class NetworkView(pg.GraphicsView):
         self._edge_k = self._edge_i = self._edge_j = np.zeros(0, dtype=np.intp)
         self._edge_vals = np.zeros(0)
         self._edge_bucket = np.zeros(0, dtype=np.intp)
+        self._edge_pending = np.zeros(0, dtype=bool)
         self._edge_lines = np.zeros((0, 4))
         self._node_vals = ()
         self._node_rgba = []
@@ -247,7 +438,7 @@ class NetworkView(pg.GraphicsView):
     def _text(self, text: str, font: QtGui.QFont) -> QtWidgets.QGraphicsSimpleTextItem:
         item = QtWidgets.QGraphicsSimpleTextItem(text)
         item.setFont(font)
-        item.setBrush(TEXT)
+        item.setBrush(self._ink)
         item.setZValue(8)
         self.scene().addItem(item)
         self._temp_items.append(item)
@@ -270,15 +461,17 @@ class NetworkView(pg.GraphicsView):
         sizes, L = self._sizes, len(self._sizes) - 1
         fm = QtGui.QFontMetricsF(self._label_font)
         self._in_names, self._out_names = self._names("in", sizes[0]), self._names("out", sizes[L])
-        out_texts = [f"{n}  (t = 0.00)" for n in self._out_names]
+        out_texts = [f"{n}\n{_target_text(-0.00123)}" for n in self._out_names]
         geo = network_layout.compute(sizes, rect.width(), rect.height(), self._bias_on(), fm,
-                                     self._in_names, out_texts, self._image_shape())
+                                     self._in_names, out_texts, self._image_shape(),
+                                     bottom=self._legend.height_for(rect.width()))
         self._geo = geo
         self._in_scale = self._input_scale()
         self._legend.set_rect(QtCore.QRectF(0, rect.height() - geo.bottom, rect.width(), geo.bottom))
         self._build_nodes(geo, fm)
         self._build_edges(geo)
         self._build_texts(geo, fm)
+        self._node_maps.set_geometry(geo)
         if self._snap is not None:
             self._draw()
 
@@ -309,7 +502,7 @@ class NetworkView(pg.GraphicsView):
 
     @staticmethod
     def _bar_thickness(g) -> float:
-        return float(np.clip(g.radius * 0.6, 3.0, 12.0))
+        return float(np.clip(g.radius * 0.8, 4.0, 20.0))
 
     def _add_grid_images(self, k, g):
         pair = []
@@ -321,7 +514,7 @@ class NetworkView(pg.GraphicsView):
             self.addItem(img)
             self._temp_items.append(img)
             frame = QtWidgets.QGraphicsRectItem(rect)
-            frame.setPen(QtGui.QPen(QtGui.QColor(60, 60, 60), 1))
+            frame.setPen(QtGui.QPen(QtGui.QColor(self._theme.muted), 1))
             frame.setZValue(3.5)
             self.scene().addItem(frame)
             self._temp_items.append(frame)
@@ -347,7 +540,10 @@ class NetworkView(pg.GraphicsView):
             self._full[k] = (np.hstack([pts[ii], dst.centres[jj]]), ii, jj)
             n_drawn += len(ii)
         self._antialias = n_drawn <= ANTIALIAS_EDGES
-        self._pens = palette.edge_pens(5.0 if n_drawn <= 300 else 3.5 if n_drawn <= 1500 else 2.5)
+        self._pens = palette.edge_pens(5.0 if n_drawn <= 300 else 3.5 if n_drawn <= 1500 else 2.5,
+                                       self._colours.weight_lut)
+        self._pending_look = network_phase.PendingLook(self._theme)
+        self._pens.append(self._pending_look.edge_pen)  # the last key: not yet used
 
     def _build_texts(self, geo, fm):
         L = len(geo.layers) - 1
@@ -362,18 +558,26 @@ class NetworkView(pg.GraphicsView):
                 item.setPos(g.x, 6 + row * (lh + 1))
             self._headers.append(lines)
             self._set_header(k, self._header(k))
-        self._out_labels = []
+        self._out_labels, self._out_shown, self._out_sep = [], [], "  "
+        elide = QtCore.Qt.TextElideMode.ElideRight
         if not geo.layers[0].compact:
             g = geo.layers[0]
+            room = g.x - g.radius - 8 - 4
             for name, (x, y) in zip(self._in_names, g.centres):
-                item = self._text(name, self._label_font)
+                item = self._text(fm.elidedText(name, elide, room), self._label_font)
                 br = item.boundingRect()
                 item.setPos(x - g.radius - 8 - br.width(), y - br.height() / 2)
         if not geo.layers[L].compact:
             g = geo.layers[L]
-            for name, (x, y) in zip(self._out_names, g.centres):
-                item = self._text(name, self._label_font)
-                item.setPos(x + g.radius + geo.bar_len + 12, y - item.boundingRect().height() / 2)
+            x_label = g.x + g.radius + geo.bar_len + 12
+            room = geo.width - x_label - 4
+            # Name above target when the nodes are far enough apart for two lines.
+            spacing = float(np.diff(g.centres[:, 1]).min()) if g.n > 1 else np.inf
+            self._out_sep = "\n" if spacing >= 2 * lh + 4 else "  "
+            self._out_shown = [fm.elidedText(name, elide, room) for name in self._out_names]
+            for name, (x, y) in zip(self._out_shown, g.centres):
+                item = self._text(f"{name}{self._out_sep}{_target_text(0.0)}", self._label_font)
+                item.setPos(x_label, y - item.boundingRect().height() / 2)
                 self._out_labels.append(item)
 
     def _set_header(self, k: int, texts) -> None:
@@ -389,11 +593,11 @@ class NetworkView(pg.GraphicsView):
     def _draw(self):
         if self._geo is None or self._snap is None or self.closed:
             return
-        snap = self._snap
+        snap = self._shown()
         bias_on = self._bias_on()
-        max_w = max(max(float(np.nanmax(W)), -float(np.nanmin(W))) for W in snap.weights)
+        max_w = palette.finite_abs_max(snap.weights)
         if bias_on:
-            max_w = max([max_w] + [float(np.nanmax(np.abs(b))) for b in snap.biases if b.size])
+            max_w = max(max_w, palette.finite_abs_max(snap.biases))
         scale = self._scale.update(max_w)
         self._legend.set_scale(scale)
         self._draw_edges(snap, scale, bias_on)
@@ -417,7 +621,10 @@ class NetworkView(pg.GraphicsView):
             lines.append(coords)
         bucket = palette.buckets(np.concatenate(vals), scale, palette.EDGE_HALF)
         keys = palette.edge_draw_keys(bucket)
+        pending = network_phase.pending_edges(self._phase, np.concatenate(ks))
+        keys[pending] = len(self._pens) - 1
         order = np.argsort(keys, kind="stable")
+        self._edge_pending = pending[order]
         self._edge_k, self._edge_i, self._edge_j = (np.concatenate(a)[order] for a in (ks, iis, jjs))
         self._edge_vals = np.concatenate(vals)[order]
         self._edge_bucket = bucket[order]
@@ -433,27 +640,34 @@ class NetworkView(pg.GraphicsView):
             return self._in_scale
         lo, hi = (None, None) if k == 0 else ACTIVATIONS[self._snap.activation_names[k]].display_range
         if lo is None or hi is None:
-            m = float(np.nanmax(np.abs(a))) if a.size else 0.0
-            return m if np.isfinite(m) and m > 0 else 1.0
+            m = palette.finite_abs_max([a])
+            return m if m > 0 else 1.0
         return max(abs(lo), abs(hi))
 
     def _draw_nodes(self, snap):
         geo = self._geo
         self._node_vals = snap.activations
         self._delta_vals = snap.deltas
-        d_max = max((float(np.nanmax(np.abs(d))) for d in snap.deltas if d.size), default=0.0)
-        d_max = d_max if np.isfinite(d_max) and d_max > 0 else 1.0
+        d_max = palette.finite_abs_max(snap.deltas)
+        d_max = d_max if d_max > 0 else 1.0
         fill, neg, pos, rgba = [], [], [], []
         self._bar_lengths = {}
         for k, g in enumerate(geo.layers):
             a = snap.activations[k]
             m = self._node_scale(k, a)
             if not g.compact:
-                b = palette.buckets(a, m, palette.NODE_HALF)
-                fill.extend(b.tolist())
-                rgba.append(palette.NODE_LUT[b])
+                if self._phase is not None and not self._phase.activation_known(k):
+                    fill.extend([network_phase.PENDING_FILL] * g.n)
+                    rgba.append(self._pending_look.grey(g.n))
+                else:
+                    b = palette.buckets(a, m, palette.NODE_HALF)
+                    fill.extend(b.tolist())
+                    rgba.append(self._colours.node_lut[b])
                 if k > 0:
-                    self._delta_bars(g, snap.deltas[k - 1], d_max, neg, pos, k)
+                    d = snap.deltas[k - 1]
+                    if self._phase is not None and not self._phase.delta_known(k):
+                        d = np.zeros_like(d)
+                    self._delta_bars(g, d, d_max, neg, pos, k)
                 continue
             rgba.append(self._draw_grid(k, g, a, m, snap, d_max))
         self._node_rgba = rgba
@@ -473,11 +687,17 @@ class NetworkView(pg.GraphicsView):
     def _draw_grid(self, k, g, a, m, snap, d_max):
         rows, cols = g.grid
         pad = rows * cols - g.n
-        a_rgba = palette.image_rgba(a * (1.0 / m), 1.0)
+        phase = self._phase
+        if phase is None or phase.activation_known(k):
+            a_rgba = palette.image_rgba(a * (1.0 / m), 1.0, self._colours.image_lut)
+        else:
+            a_rgba = self._pending_look.grey(g.n)
         images = self._images[k]
         grids = [a_rgba]
-        if k > 0:
-            grids.append(palette.image_rgba(snap.deltas[k - 1], d_max, palette.DELTA_IMAGE_LUT))
+        if k > 0 and (phase is None or phase.delta_known(k)):
+            grids.append(palette.image_rgba(snap.deltas[k - 1], d_max, self._colours.delta_image_lut))
+        elif k > 0:
+            grids.append(self._pending_look.grey(g.n))
         for (img, rect), colours in zip(images, grids):
             full = np.concatenate([colours, np.zeros((pad, 4), np.uint8)]) if pad else colours
             img.setImage(full.reshape(rows, cols, 4), autoLevels=False)
@@ -487,12 +707,15 @@ class NetworkView(pg.GraphicsView):
     def _draw_texts(self, snap):
         for k in range(len(self._sizes)):
             self._set_header(k, self._header(k))
-        for item, name, t in zip(self._out_labels, self._out_names, snap.target):
-            text = f"{name}  (t = {t:.3g})"
+        for item, name, t in zip(self._out_labels, self._out_shown, snap.target):
+            text = f"{name}{self._out_sep}{_target_text(t)}"
             if item.text() != text:
                 item.setText(text)
         values = []
         for k in self._value_layers:
+            if self._phase is not None and not self._phase.activation_known(k):
+                values.extend([network_phase.PENDING_TEXT] * self._sizes[k])
+                continue
             values.extend(f"{v:.2f}".replace("-", "−") for v in snap.activations[k])
         self._nodes.set_labels(values)
 

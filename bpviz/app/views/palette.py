@@ -5,11 +5,18 @@ negative, near-white at zero, blue for positive (ColorBrewer PuOr/RdBu ends, the
 TensorFlow Playground convention). Deltas use a second diverging map (green for
 δ < 0, magenta for δ > 0, ColorBrewer PiYG) so they never read as activations.
 Colours are quantised into a few buckets so brushes and pens are built once.
+
+A ``Palette`` names such a pair of maps plus the plots' line colours; ``colours``
+resolves one for a light or dark background (on dark, zero is dark and strength
+shows as brightness, so weak edges still fade into the background). The module
+constants below are the default palette on a light background.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pyqtgraph as pg
@@ -40,6 +47,80 @@ IMAGE_LUT = _lut(WEIGHT_STOPS, IMAGE_LEVELS)
 DELTA_IMAGE_LUT = _lut(DELTA_STOPS, IMAGE_LEVELS)
 
 
+@dataclass(frozen=True)
+class Palette:
+    """A colour scheme: stops run from the negative end through zero (light
+    background) to the positive end; ``series`` are the plots' line colours."""
+    name: str
+    label: str
+    negative: str           # colour words for the legend
+    positive: str
+    weight_stops: tuple
+    delta_stops: tuple
+    series: tuple[str, ...]
+    dark_series: tuple[str, ...]
+
+
+PALETTES = {p.name: p for p in (
+    Palette("orange-blue", "Orange–blue (colour-blind safe)", "orange", "blue", WEIGHT_STOPS, DELTA_STOPS,
+            # Okabe–Ito; on dark the deep blue and black give way to sky blue and white.
+            ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"),
+            ("#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#F0E442", "#D55E00", "#FFFFFF")),
+    # ColorBrewer RdBu for weights, PRGn (green δ < 0, purple δ > 0) for deltas.
+    Palette("red-blue", "Red–blue", "red", "blue",
+            ((178, 24, 43), (239, 138, 98), (247, 247, 247), (103, 169, 207), (33, 102, 172)),
+            ((27, 120, 55), (166, 219, 160), (247, 247, 247), (194, 165, 207), (118, 42, 131)),
+            ("#2166AC", "#B2182B", "#1B7837", "#762A83", "#67A9CF", "#EF8A62", "#000000"),
+            ("#67A9CF", "#EF8A62", "#5AAE61", "#C2A5CF", "#F0E442", "#D6604D", "#FFFFFF")),
+)}
+DEFAULT_PALETTE = "orange-blue"
+DARK_ZERO = (52, 54, 58)
+
+
+def _on_dark(stops):
+    """The same hues for a dark background: zero dark, the pale stops at the ends."""
+    return (stops[1], stops[0], DARK_ZERO, stops[4], stops[3])
+
+
+@dataclass(frozen=True)
+class Colours:
+    """A palette resolved for one background: the tables the views paint with."""
+    palette: Palette
+    dark: bool
+    weight_stops: tuple
+    weight_lut: np.ndarray
+    node_lut: np.ndarray
+    image_lut: np.ndarray
+    delta_image_lut: np.ndarray
+    delta_negative: tuple
+    delta_positive: tuple
+    series: tuple[str, ...]
+
+
+@lru_cache(maxsize=None)
+def colours(name: str = DEFAULT_PALETTE, dark: bool = False) -> Colours:
+    """The colour tables of palette ``name`` (a key of PALETTES) on a light or dark background."""
+    p = PALETTES[name]
+    w = _on_dark(p.weight_stops) if dark else p.weight_stops
+    d = _on_dark(p.delta_stops) if dark else p.delta_stops
+    return Colours(p, dark, w, _lut(w, 2 * EDGE_HALF + 1), _lut(w, 2 * NODE_HALF + 1),
+                   _lut(w, IMAGE_LEVELS), _lut(d, IMAGE_LEVELS), d[0], d[-1],
+                   p.dark_series if dark else p.series)
+
+
+def luminance(rgba: np.ndarray) -> np.ndarray:
+    """WCAG relative luminance of (..., 3 or 4) uint8 colours."""
+    c = np.asarray(rgba, dtype=np.float64)[..., :3] / 255.0
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return c @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def contrast(a, b) -> float:
+    """WCAG contrast ratio of two colours (1 … 21)."""
+    la, lb = float(luminance(np.array(a))), float(luminance(np.array(b)))
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
 def signed_fraction(values: np.ndarray, scale) -> np.ndarray:
     """values / scale clipped to [-1, 1]; NaN (a diverged net) maps to 0."""
     with np.errstate(all="ignore"):
@@ -52,14 +133,14 @@ def buckets(values: np.ndarray, scale, half: int) -> np.ndarray:
     return (np.rint(signed_fraction(values, scale) * half) + half).astype(np.intp)
 
 
-def weight_rgba(values: np.ndarray, scale: float) -> np.ndarray:
+def weight_rgba(values: np.ndarray, scale: float, lut: np.ndarray = WEIGHT_LUT) -> np.ndarray:
     """(n, 4) uint8: the colour an edge of weight value is drawn with under scale."""
-    return WEIGHT_LUT[buckets(values, scale, EDGE_HALF)]
+    return lut[buckets(values, scale, EDGE_HALF)]
 
 
-def node_rgba(values: np.ndarray, scale) -> np.ndarray:
+def node_rgba(values: np.ndarray, scale, lut: np.ndarray = NODE_LUT) -> np.ndarray:
     """(n, 4) uint8: the fill of a small-layer node of activation value under scale."""
-    return NODE_LUT[buckets(values, scale, NODE_HALF)]
+    return lut[buckets(values, scale, NODE_HALF)]
 
 
 def image_rgba(values: np.ndarray, scale, lut: np.ndarray = IMAGE_LUT) -> np.ndarray:
@@ -110,12 +191,12 @@ def brushes(lut: np.ndarray) -> list[QtGui.QBrush]:
     return [QtGui.QBrush(QtGui.QColor(*map(int, c))) for c in lut]
 
 
-def edge_pens(max_width: float) -> list[QtGui.QPen]:
+def edge_pens(max_width: float, lut: np.ndarray = WEIGHT_LUT) -> list[QtGui.QPen]:
     """One pen per draw key 2*s + (w > 0) for strength s = 0..EDGE_HALF; wider when stronger."""
     pens = []
     for key in range(2 * EDGE_HALF + 2):
         s, positive = divmod(key, 2)
-        colour = WEIGHT_LUT[EDGE_HALF + s if positive else EDGE_HALF - s]
+        colour = lut[EDGE_HALF + s if positive else EDGE_HALF - s]
         pen = QtGui.QPen(QtGui.QColor(*map(int, colour)))
         pen.setWidthF(0.6 + (max_width - 0.6) * s / EDGE_HALF)
         pen.setCapStyle(QtGui.Qt.PenCapStyle.FlatCap)
@@ -127,3 +208,10 @@ def edge_pens(max_width: float) -> list[QtGui.QPen]:
 def edge_draw_keys(bucket: np.ndarray) -> np.ndarray:
     """Sort keys that paint weak edges first and strong ones on top."""
     return 2 * np.abs(bucket - EDGE_HALF) + (bucket > EDGE_HALF)
+
+
+def finite_abs_max(arrays) -> float:
+    """The largest |value| among the finite entries of ``arrays`` (0.0 if there are
+    none). Unlike np.nanmax it never warns: after a divergence whole arrays are NaN."""
+    return max((float(np.max(np.abs(a), initial=0.0, where=np.isfinite(a))) for a in arrays if a.size),
+               default=0.0)

@@ -13,6 +13,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPen
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from bpviz.app.style import LIGHT
+from bpviz.app.views import palette
+
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 TRAIN_COLOUR = "#0072B2"
 TEST_COLOUR = "#E69F00"
@@ -48,6 +51,25 @@ class _Axis(pg.AxisItem):
         mantissas = np.round(10.0 ** (np.asarray(values, dtype=np.float64) % 1.0)).astype(int)
         return [text if m in keep else "" for text, m in zip(strings, mantissas)]
 
+    # pyqtgraph computes 10 ** range on log axes, which overflows (with a NumPy warning
+    # on stderr) once a diverging run's gradients pass 1e308; those ticks are just inf.
+    def generateDrawSpecs(self, p):
+        with np.errstate(over="ignore"):
+            return super().generateDrawSpecs(p)
+
+    def updateAutoSIPrefix(self):
+        with np.errstate(over="ignore"):
+            return super().updateAutoSIPrefix()
+
+
+class _EpochAxis(pg.AxisItem):
+    """An epoch axis: ticks on whole epochs only (no 1.5 between epoch 1 and 2)."""
+
+    def tickSpacing(self, minVal, maxVal, size):
+        levels = [(spacing, offset) for spacing, offset in super().tickSpacing(minVal, maxVal, size)
+                  if spacing >= 1 and float(spacing).is_integer()]
+        return levels or [(1.0, 0.0)]
+
 
 def _pen(colour: str, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
     pen = pg.mkPen(colour, width=LINE_WIDTH)
@@ -73,7 +95,8 @@ class _Plot:
         self.header_row.setContentsMargins(6, 0, 6, 0)
         self.header_row.addWidget(self.header, 1)
 
-        self.plot_widget = pg.PlotWidget(background="w", axisItems={"left": _Axis("left")})
+        self.plot_widget = pg.PlotWidget(background="w", axisItems={"left": _Axis("left"),
+                                                                    "bottom": _EpochAxis("bottom")})
         self.plot_widget.setMinimumHeight(120)
         self.item: pg.PlotItem = self.plot_widget.getPlotItem()
         self.item.showGrid(x=True, y=True, alpha=0.25)
@@ -112,6 +135,32 @@ class _Plot:
         self._glyphs[key] = f'<span style="color:{pen.color().name()}">{glyph}</span>'
         self._last[key] = None
         self.refresh_header()
+
+    def set_pen(self, key: str, pen: QPen) -> None:
+        self.curves[key].setPen(pen)
+        glyph = "━" if pen.style() == Qt.PenStyle.SolidLine else "╍"
+        self._glyphs[key] = f'<span style="color:{pen.color().name()}">{glyph}</span>'
+        self.refresh_header()
+
+    def restyle(self, theme, scale: float) -> None:
+        """Canvas, axes and texts in ``theme`` (a style.Theme) at ``scale`` × the normal sizes."""
+        self.plot_widget.setBackground(theme.background)
+        font = self.header.font()
+        font.setPointSizeF(HEADER_POINT_SIZE * scale)
+        self.header.setFont(font)
+        tick_font = QFont()
+        tick_font.setPointSizeF(TICK_POINT_SIZE * scale)
+        css = {**LABEL_CSS, "font-size": f"{15 * scale:.3g}pt", "color": theme.ink}
+        for name in ("left", "bottom"):
+            axis = self.item.getAxis(name)
+            axis.setPen(pg.mkPen(theme.ink, width=1))
+            axis.setTextPen(pg.mkPen(theme.ink))
+            axis.setTickFont(tick_font)
+            if axis.labelText:
+                axis.setLabel(axis.labelText, **css)
+            else:
+                axis.labelStyle = css
+        self.item.getAxis("left").setWidth(round(LEFT_AXIS_WIDTH * max(1.0, scale)))
 
     def remove_curve(self, key: str) -> None:
         self.item.removeItem(self.curves.pop(key))
@@ -155,6 +204,10 @@ class TrainingPlots(QWidget):
         super().__init__(parent)
         self._shown_epochs = -1
         self._n_grad_layers = 0
+        self._font_scale = 1.0
+        self._theme = LIGHT
+        self._palette_name = palette.DEFAULT_PALETTE
+        self._series = LAYER_COLOURS
 
         self._loss = _Plot("Loss", "loss", ".4f")
         self._loss.add_curve("train_loss", "train", _pen(TRAIN_COLOUR))
@@ -232,7 +285,36 @@ class TrainingPlots(QWidget):
         # Whole epochs from the start, not the 0..1 an empty plot would show.
         self._loss.item.setXRange(1, 10, padding=0.0)
 
+    def set_font_scale(self, scale: float) -> None:
+        """Titles, tick labels and axis labels at ``scale`` × their normal size."""
+        self._font_scale = float(scale)
+        self._restyle()
+
+    def set_theme(self, theme) -> None:
+        """Canvas and axis colours of ``theme`` (a style.Theme); curves in the palette's
+        colours for that background."""
+        self._theme = theme
+        self._restyle()
+
+    def set_palette(self, name: str) -> None:
+        """Curve colours from palette ``name`` (a key of palette.PALETTES)."""
+        self._palette_name = name
+        self._restyle()
+
     # --- read-only accessors (tests, the window's status line) ------------------
+
+    def curve_colour(self, name: str) -> str:
+        """"#rrggbb" of the curve ``name``."""
+        return self._plot_of(name).curves[name].opts["pen"].color().name()
+
+    def background_colour(self) -> str:
+        return self._loss.plot_widget.backgroundBrush().color().name()
+
+    def tick_font_size(self) -> float:
+        return self._loss.item.getAxis("left").style["tickFont"].pointSizeF()
+
+    def title_font_size(self) -> float:
+        return self._loss.header.font().pointSizeF()
 
     def curve_names(self) -> list[str]:
         return [*self._loss.curves, *self._accuracy.curves, *self._grads.curves]
@@ -256,6 +338,13 @@ class TrainingPlots(QWidget):
     def accuracy_shown(self) -> bool:
         return not self._accuracy.widget.isHidden()
 
+    def exportable_plots(self) -> dict[str, tuple[pg.PlotItem, str]]:
+        """name -> (plot item, its header as rich text) of every plot shown, for
+        exporting pictures ("loss", "accuracy", "gradients")."""
+        plots = {"loss": self._loss, "accuracy": self._accuracy, "gradients": self._grads}
+        return {name: (plot.item, plot.header.text()) for name, plot in plots.items()
+                if not plot.widget.isHidden()}
+
     def loss_log_scale(self) -> bool:
         return self._log_loss.isChecked()
 
@@ -274,6 +363,21 @@ class TrainingPlots(QWidget):
         self._loss.item.setLogMode(x=False, y=on)
         self._loss.item.enableAutoRange(y=True)
 
+    def _restyle(self) -> None:
+        self._series = palette.colours(self._palette_name, self._theme.dark).series
+        for plot in (self._loss, self._accuracy, self._grads):
+            plot.restyle(self._theme, self._font_scale)
+        for plot, train, test in ((self._loss, "train_loss", "test_loss"),
+                                  (self._accuracy, "train_accuracy", "test_accuracy")):
+            plot.set_pen(train, _pen(self._series[0]))
+            plot.set_pen(test, _pen(self._series[1]))
+        for k in range(self._n_grad_layers):
+            style = LAYER_STYLES[(k // len(self._series)) % len(LAYER_STYLES)]
+            self._grads.set_pen(f"W{k + 1}", _pen(self._series[k % len(self._series)], style))
+        font = self._log_loss.font()
+        font.setPointSizeF(HEADER_POINT_SIZE * self._font_scale)
+        self._log_loss.setFont(font)
+
     def _ensure_grad_curves(self, n_layers: int) -> None:
         """One curve per weight matrix; rebuilt only when the network's depth changes."""
         if n_layers == self._n_grad_layers:
@@ -283,5 +387,5 @@ class TrainingPlots(QWidget):
         for k in range(n_layers):
             style = LAYER_STYLES[(k // len(LAYER_COLOURS)) % len(LAYER_STYLES)]
             self._grads.add_curve(f"W{k + 1}", f"W{k + 1}",
-                                  _pen(LAYER_COLOURS[k % len(LAYER_COLOURS)], style))
+                                  _pen(self._series[k % len(self._series)], style))
         self._n_grad_layers = n_layers

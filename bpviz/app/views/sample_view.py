@@ -26,6 +26,9 @@ RIGHT_COLOUR = "#009E73"
 WRONG_COLOUR = "#D55E00"
 PREDICTED_BAR = QColor(86, 180, 233, 200)   # sky blue
 OTHER_BAR = QColor(190, 190, 190, 150)
+# On a dark theme the numbers are light, so the bars behind them go darker.
+DARK_PREDICTED_BAR = QColor(30, 100, 160, 230)
+DARK_OTHER_BAR = QColor(95, 95, 95, 200)
 TARGET_ROW = QColor(0, 158, 115, 45)
 BAR_ROLE = Qt.ItemDataRole.UserRole + 1
 IMAGE_SIDE = 176
@@ -41,13 +44,15 @@ class _BarDelegate(QStyledItemDelegate):
     """Draws an output in [0, 1] as a bar behind its number, so the class
     probabilities read at a glance; the predicted class gets the stronger colour."""
 
+    bars = (PREDICTED_BAR, OTHER_BAR)
+
     def paint(self, painter: QPainter, option, index) -> None:
         bar = index.data(BAR_ROLE)
         if bar is not None:
             fraction, predicted = bar
             rect = QRectF(option.rect).adjusted(2, 3, -2, -3)
             rect.setWidth(rect.width() * fraction)
-            painter.fillRect(rect, PREDICTED_BAR if predicted else OTHER_BAR)
+            painter.fillRect(rect, self.bars[0] if predicted else self.bars[1])
         super().paint(painter, option, index)
 
 
@@ -155,7 +160,8 @@ class SampleView(QWidget):
         for title in (self._input_title, self._output_title):
             title.setWordWrap(True)
         self._outputs = _table(["variable", "target", "output"])
-        self._outputs.setItemDelegateForColumn(2, _BarDelegate(self._outputs))
+        self._bar_delegate = _BarDelegate(self._outputs)
+        self._outputs.setItemDelegateForColumn(2, self._bar_delegate)
         self._verdict = QLabel()
         self._verdict.setTextFormat(Qt.TextFormat.RichText)
         self._verdict.setWordWrap(True)
@@ -221,7 +227,36 @@ class SampleView(QWidget):
         _fit_height(self._outputs)
         self._set_verdict("")
 
+    def set_font_scale(self, scale: float) -> None:
+        """Every text of the view at ``scale`` × its normal size."""
+        font = QFont(self.font())
+        font.setPointSizeF(BASE_POINT_SIZE * scale)
+        self.setFont(font)
+        header = QFont(self._header.font())
+        header.setPointSizeF(HEADER_POINT_SIZE * scale)
+        self._header.setFont(header)
+        self._verdict.setFont(header)
+        for row in range(self._outputs.rowCount()):
+            for col in range(self._outputs.columnCount()):
+                item = self._outputs.item(row, col)
+                if item is not None:  # target rows carry their own (bold) font
+                    item_font = QFont(font)
+                    item_font.setBold(item.font().bold())
+                    item.setFont(item_font)
+        _fit_height(self._inputs)
+        _fit_height(self._outputs)
+
+    def set_theme(self, theme) -> None:
+        """Bars behind the outputs that keep the theme's numbers readable (a style.Theme)."""
+        self._bar_delegate.bars = ((DARK_PREDICTED_BAR, DARK_OTHER_BAR) if theme.dark
+                                   else (PREDICTED_BAR, OTHER_BAR))
+        self._outputs.viewport().update()
+
     # --- read-only accessors (tests) --------------------------------------------
+
+    def font_size(self) -> float:
+        """Point size of the header line (the other texts scale with it)."""
+        return self._header.font().pointSizeF()
 
     def header_text(self) -> str:
         return self._header.text()

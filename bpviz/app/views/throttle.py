@@ -1,0 +1,65 @@
+"""Throttle: hand the latest value to a callback at a bounded rate.
+
+Views whose redraw costs a forward pass over many points (the decision boundary,
+the confusion matrix) receive every snapshot but redraw at most ``max_rate_hz``
+times a second, and never spend more than ``max_duty`` of the GUI thread's time on
+it: a redraw that took d seconds is followed by a pause of at least
+d · (1 / max_duty − 1), so a slow machine or a large network redraws less often
+instead of starving the window (and, through the GIL, the training thread). A value
+that arrives while the view is idle is drawn at once (single steps show without
+delay); later ones replace each other until the pause is over, and the last one is
+always drawn.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QTimer
+
+_NOTHING = object()
+
+
+class Throttle(QObject):
+    def __init__(self, callback: Callable[[Any], None], max_rate_hz: float, parent: QObject | None = None,
+                 max_duty: float = 0.25):
+        super().__init__(parent)
+        self._callback = callback
+        self.interval_s = 1.0 / max_rate_hz
+        self.max_duty = max_duty
+        self.last_duration_s = 0.0
+        self._pending: Any = _NOTHING
+        self._next_allowed = -float("inf")
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.flush)
+
+    def submit(self, value: Any) -> None:
+        self._pending = value
+        if self._timer.isActive():
+            return
+        wait = self._next_allowed - time.monotonic()
+        if wait <= 0:
+            self.flush()
+        else:
+            self._timer.start(max(1, int(wait * 1000)))
+
+    def flush(self) -> None:
+        """Hand over the pending value now, if there is one."""
+        self._timer.stop()
+        if self._pending is _NOTHING:
+            return
+        value, self._pending = self._pending, _NOTHING
+        started = time.monotonic()
+        try:
+            self._callback(value)
+        finally:
+            ended = time.monotonic()
+            self.last_duration_s = ended - started
+            pause = self.last_duration_s * (1.0 / self.max_duty - 1.0)
+            self._next_allowed = started + max(self.interval_s, self.last_duration_s + pause)
+
+    def cancel(self) -> None:
+        self._timer.stop()
+        self._pending = _NOTHING
