@@ -13,6 +13,8 @@ where that is certain (the caller may have imported NumPy already; threadpoolctl
 may not be installed). When threadpoolctl is installed the child also calls
 ``threadpool_limits(1)`` and reports the thread count it got. The memory rows run
 in children of their own, so the resident size is that of the training alone.
+The window's sections (visualised, drawing, responsiveness; bpviz.bench_gui) run
+in children with QT_QPA_PLATFORM=offscreen, so Qt is never imported here.
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ class Row(NamedTuple):
         if self.target is None:
             return ""
         op, bound = self.target
-        met = self.value <= bound if op == "<=" else self.value >= bound
+        met = {"<=": self.value <= bound, "<": self.value < bound,
+               ">=": self.value >= bound, ">": self.value > bound}[op]
         return "ok" if met else "MISSED"
 
 
@@ -255,19 +258,24 @@ def resident_mib() -> float:
 
 
 def memory_rows_here(steps: int) -> list[Row]:
-    """Resident size after ``steps`` per-sample Iris steps, each TrainStep dropped as
-    the worker drops it."""
+    """Resident size after ``steps`` per-sample Iris steps with the rewind history on,
+    recorded as the worker records it (bpviz.history.StepRecorder); each TrainStep is
+    dropped as the worker drops it."""
+    from bpviz.history import StepRecorder
     from bpviz.settings import Settings
 
     _, _, trainer = Settings(dataset="iris", hidden=(5,), epochs=None).build()
+    recorder = StepRecorder(trainer)
     for _ in range(steps):
-        trainer.step()
-    return [Row("memory", f"resident size after {steps:,} Iris steps", resident_mib(), "MiB")]
+        recorder.after_step(trainer.step())
+    return [Row("memory", f"resident size after {steps:,} Iris steps, history on", resident_mib(), "MiB")]
 
 
 # ------------------------------------------------------------- the children
-def _run_child(args: list[str]) -> list[Row]:
+def _run_child(args: list[str], gui: bool = False) -> list[Row]:
     env = dict(os.environ, **{name: "1" for name in THREAD_VARIABLES})
+    if gui:
+        env["QT_QPA_PLATFORM"] = "offscreen"
     package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     done = subprocess.run([sys.executable, "-m", "bpviz.bench", "--child", *args],
@@ -283,11 +291,19 @@ def _child_main(kind: str, quick: bool, steps: int) -> int:
         from threadpoolctl import threadpool_limits
     except ImportError:
         threadpool_limits = None
+    if kind == "engine":
+        run = lambda: engine_rows_here(quick)  # noqa: E731
+    elif kind == "memory":
+        run = lambda: memory_rows_here(steps)  # noqa: E731
+    else:
+        from bpviz.bench_gui import KINDS  # the only place the benchmark imports Qt
+
+        run = lambda: KINDS[kind](quick)  # noqa: E731
     if threadpool_limits is None:
-        rows = engine_rows_here(quick) if kind == "engine" else memory_rows_here(steps)
+        rows = run()
     else:
         with threadpool_limits(1, user_api="blas"):
-            rows = engine_rows_here(quick) if kind == "engine" else memory_rows_here(steps)
+            rows = run()
     print(json.dumps([list(r) for r in rows]))
     return 0
 
@@ -297,11 +313,26 @@ def engine_rows(options: argparse.Namespace) -> list[Row]:
 
 
 def memory_rows(options: argparse.Namespace) -> list[Row]:
-    counts = [10_000] + ([1_000_000] if options.long else [])
-    return [row for steps in counts for row in _run_child(["memory", "--steps", str(steps)])]
+    rows = _run_child(["memory", "--steps", "10000"])
+    if options.long:
+        rows += _run_child(["memory", "--steps", "1000000"])
+        rows.append(Row("memory", "resident size after 1,000,000 / after 10,000 steps",
+                        rows[1].value / rows[0].value, "×", ("<=", 1.2)))
+    return rows
 
 
-SECTIONS: list[Callable[[argparse.Namespace], list[Row]]] = [engine_rows, memory_rows]
+def _gui_section(kind: str) -> Callable[[argparse.Namespace], list[Row]]:
+    """A section of window figures, measured in a child with the offscreen Qt platform."""
+    def rows(options: argparse.Namespace) -> list[Row]:
+        return _run_child([kind] + (["--quick"] if options.quick else []), gui=True)
+
+    rows.__name__ = f"{kind}_rows"
+    return rows
+
+
+GUI_KINDS = ("visualised", "drawing", "responsiveness")
+SECTIONS: list[Callable[[argparse.Namespace], list[Row]]] = [
+    engine_rows, *(_gui_section(kind) for kind in GUI_KINDS), memory_rows]
 
 
 # ------------------------------------------------------------------- output
@@ -338,7 +369,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     parser.add_argument("--quick", action="store_true", help="tiny repeat counts (a smoke test, not a measurement)")
     parser.add_argument("--long", action="store_true", help="also measure memory after 1,000,000 steps (~30 s more)")
-    parser.add_argument("--child", choices=("engine", "memory"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("engine", "memory", *GUI_KINDS), help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=10_000, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 

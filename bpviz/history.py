@@ -1,30 +1,54 @@
-"""The rewind buffer: a copy of the trainer's whole state after each recent step.
+"""The rewind buffer: every recent step can be restored exactly.
 
-Stepping back or scrubbing restores one of these copies with ``Trainer.restore``, so
-weights, optimiser state and position come back exactly. The buffer is a ring with
-two bounds: at most ``max_steps`` entries and at most ``max_bytes`` of arrays, the
-older entries dropped first. With the defaults (10,000 entries, 200 MiB) a small
-network keeps 10,000 steps (iris 4-5-3 with Adam: about 2.5 KB an entry, 25 MB in
-all); a 784-128-10 network with Adam (2.4 MB an entry) keeps the last 80 or so.
+Copying the trainer's whole state after every step costs 15–35 µs, as much as a
+small network's step, so the buffer keeps a full copy (a checkpoint, restored with
+``Trainer.restore``) only every ``checkpoint_every`` steps, at every epoch's end and
+wherever the caller asks (hand-edited weights), and for the steps in between just
+the learning rate each was made with. Training is deterministic given the trainer's
+state, so ``replay`` restores the nearest checkpoint at or before a step and redoes
+the steps in between with their rates: weights, optimiser state and position come
+back exactly. (Epoch ends are checkpoints so a replay never crosses one: the
+caller's per-epoch figures need no redoing.)
+
+The buffer is a ring with two bounds: at most ``max_steps`` steps and at most
+``max_bytes`` of checkpoints, the older steps dropped first (a checkpoint stays
+while a kept step needs it). With the defaults (10,000 steps, 200 MiB) a small
+network keeps 10,000 steps; a 784-128-10 network with Adam (2.4 MB a checkpoint)
+keeps the last 80 checkpoints, about 2,500 steps.
 
 The epoch's sample order and the shuffling RNG change once an epoch, so consecutive
-entries share them instead of copying them every step. No Qt here.
+checkpoints share them instead of copying them. No Qt here.
 """
 
 from __future__ import annotations
 
+import bisect
+import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from bpviz.engine.training import Trainer, TrainerState
+from bpviz.engine.network import StepRecord
+from bpviz.engine.training import Trainer, TrainerState, TrainStep
 
 DEFAULT_MAX_STEPS = 10_000
 DEFAULT_MAX_BYTES = 200 * 2**20
 # Python objects per entry besides the array data (the entry, the state, tuples,
 # dicts and ~100 bytes per array header), a generous measured figure.
 ENTRY_OVERHEAD = 1024
+# A step between checkpoints: its learning rate, a float in a deque.
+STEP_OVERHEAD = 40
+CHECKPOINT_EVERY = 32
+
+
+def add_grad_norms(sums: np.ndarray, record: StepRecord) -> None:
+    """Add each weight gradient's Frobenius norm ‖∂L/∂W_k‖ to ``sums[k]`` (the
+    per-epoch means of the gradient plot); about 1 µs a layer."""
+    for k, g in enumerate(record.weight_grads):
+        flat = g.ravel()
+        sums[k] += math.sqrt(flat.dot(flat))
 
 
 @dataclass(frozen=True)
@@ -60,39 +84,84 @@ def _array_bytes(value) -> int:
 
 
 class StepHistory:
-    """Entries for a run of consecutive steps, oldest first."""
+    """A run of consecutive recorded steps, oldest first: checkpoints and the learning
+    rates of the steps between them."""
 
-    def __init__(self, max_steps: int | None = None, max_bytes: int | None = None) -> None:
-        """max_steps, max_bytes : the bounds; None for DEFAULT_MAX_STEPS / DEFAULT_MAX_BYTES."""
+    def __init__(self, max_steps: int | None = None, max_bytes: int | None = None,
+                 checkpoint_every: int | None = None) -> None:
+        """max_steps, max_bytes : the bounds; None for DEFAULT_MAX_STEPS / DEFAULT_MAX_BYTES.
+        checkpoint_every : steps from one checkpoint to the next (None: CHECKPOINT_EVERY)."""
         max_steps = DEFAULT_MAX_STEPS if max_steps is None else int(max_steps)
         if max_steps < 1:
             raise ValueError("the history must keep at least one step")
         self.max_steps = max_steps
         self.max_bytes = DEFAULT_MAX_BYTES if max_bytes is None else int(max_bytes)
-        self._entries: deque[HistoryEntry] = deque()
+        self.checkpoint_every = max(1, CHECKPOINT_EVERY if checkpoint_every is None else int(checkpoint_every))
+        # Oldest first; the first is at or before first_step.
+        self._checkpoints: deque[HistoryEntry] = deque()
+        # The rates of the steps from the first checkpoint's on; the steps before
+        # first_step are kept only for replaying from that checkpoint.
+        self._rates: deque[float] = deque()
+        self._first = self._last = 0
         self.nbytes = 0
         self._order_source: np.ndarray | None = None
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return self._last - self._first + 1 if self._rates else 0
+
+    def __contains__(self, step: int) -> bool:
+        return bool(self._rates) and self._first <= step <= self._last
 
     @property
     def first_step(self) -> int | None:
-        return self._entries[0].step if self._entries else None
+        return self._first if self._rates else None
 
     @property
     def last_step(self) -> int | None:
-        return self._entries[-1].step if self._entries else None
+        return self._last if self._rates else None
 
     def get(self, step: int) -> HistoryEntry | None:
-        if not self._entries or not self.first_step <= step <= self.last_step:
+        """The full entry recorded for ``step``, or None when the step is not recorded
+        or lies between checkpoints (``replay`` restores those)."""
+        entry = self.checkpoint_for(step)
+        return entry if entry is not None and entry.step == step else None
+
+    def checkpoint_for(self, step: int) -> HistoryEntry | None:
+        """The newest checkpoint at or before a recorded ``step`` (None if not recorded)."""
+        if step not in self:
             return None
-        return self._entries[step - self.first_step]
+        return self._checkpoints[bisect.bisect_right(self._checkpoints, step, key=lambda e: e.step) - 1]
+
+    def learning_rate(self, step: int) -> float:
+        """The rate recorded ``step`` was made with."""
+        return self._rates[step - self._checkpoints[0].step]
+
+    def replay(self, trainer: Trainer, step: int,
+               on_step: Callable[[TrainStep], None] | None = None) -> HistoryEntry:
+        """Put ``trainer`` in its exact state after the recorded ``step``: restore the
+        checkpoint at or before it and redo the steps in between with their recorded
+        rates (``on_step`` sees each redone step). Returns that checkpoint; the
+        optimiser's current learning rate is kept."""
+        entry = self.checkpoint_for(step)
+        if entry is None:
+            raise KeyError(f"step {step} is not recorded")
+        trainer.restore(entry.state)
+        optimizer, base = trainer.optimizer, self._checkpoints[0].step
+        rate = optimizer.learning_rate
+        try:
+            for s in range(entry.step + 1, step + 1):
+                optimizer.learning_rate = self._rates[s - base]
+                done = trainer.step()
+                if on_step is not None:
+                    on_step(done)
+        finally:
+            optimizer.learning_rate = rate
+        return entry
 
     def capture(self, trainer: Trainer, *, n_epochs: int, epoch_grad_norms: np.ndarray,
                 epoch_steps: int) -> HistoryEntry:
         """A copy of the trainer's state now (not yet recorded)."""
-        last = self._entries[-1].state if self._entries else None
+        last = self._checkpoints[-1].state if self._checkpoints else None
         order_bytes = 0
         if last is not None and trainer.order is self._order_source:
             # The trainer replaces, never mutates, its order, so the same object
@@ -116,31 +185,69 @@ class StepHistory:
                             int(epoch_steps), nbytes)
 
     def record(self, entry: HistoryEntry) -> None:
-        """Append the entry of the step after the newest, or of an earlier step, which
-        drops the entries after it (a new branch after a rewind). An entry that does
-        not follow on starts the buffer afresh."""
-        while self._entries and self._entries[-1].step >= entry.step:
-            self._pop(right=True)
-        if self._entries and self._entries[-1].step != entry.step - 1:
+        """Append a full entry (a checkpoint) for the step after the newest, or for an
+        earlier step, which drops the steps from it on (a new branch after a rewind, or
+        edited weights replacing a step's state). An entry that does not follow on
+        starts the buffer afresh."""
+        self.truncate_after(entry.step - 1)
+        if self._rates and self._last != entry.step - 1:
             self.clear()
-        self._entries.append(entry)
-        self.nbytes += entry.nbytes
-        while len(self._entries) > 1 and (len(self._entries) > self.max_steps or self.nbytes > self.max_bytes):
-            self._pop(right=False)
+        if not self._rates:
+            self._first = entry.step
+        self._checkpoints.append(entry)
+        self._rates.append(entry.learning_rate)
+        self._last = entry.step
+        self.nbytes += entry.nbytes + STEP_OVERHEAD
+        self._trim()
+
+    def record_step(self, trainer: Trainer, *, n_epochs: int, epoch_grad_norms: np.ndarray,
+                    epoch_steps: int) -> None:
+        """Record the state after the step the trainer just made, as the worker does on
+        every step: a checkpoint when one is due (see the module), else only the step's
+        learning rate (about 1 µs). The arguments are ``capture``'s."""
+        step = trainer.step_count
+        if step in self and step > self._first:
+            self.truncate_after(step - 1)
+        if (self._rates and self._last == step - 1 and trainer.batch_index != 0
+                and step - self._checkpoints[-1].step < self.checkpoint_every):
+            self._rates.append(float(trainer.optimizer.learning_rate))
+            self._last = step
+            self.nbytes += STEP_OVERHEAD
+            if step - self._first >= self.max_steps:
+                self._trim()
+            return
+        self.record(self.capture(trainer, n_epochs=n_epochs, epoch_grad_norms=epoch_grad_norms,
+                                 epoch_steps=epoch_steps))
 
     def truncate_after(self, step: int) -> None:
-        """Drop the entries of steps after ``step``."""
-        while self._entries and self._entries[-1].step > step:
-            self._pop(right=True)
+        """Drop the steps after ``step``."""
+        if not self._rates or step >= self._last:
+            return
+        if step < self._first:
+            self.clear()
+            return
+        while self._checkpoints[-1].step > step:
+            self.nbytes -= self._checkpoints.pop().nbytes
+            # The newest checkpoints may have held the only copy of the current order.
+            self._order_source = None
+        for _ in range(self._last - step):
+            self._rates.pop()
+        self.nbytes -= (self._last - step) * STEP_OVERHEAD
+        self._last = step
 
     def clear(self) -> None:
-        self._entries.clear()
+        self._checkpoints.clear()
+        self._rates.clear()
         self.nbytes = 0
         self._order_source = None
 
-    def _pop(self, right: bool) -> None:
-        entry = self._entries.pop() if right else self._entries.popleft()
-        self.nbytes -= entry.nbytes
-        if right or not self._entries:
-            # The newest entries may have held the only copy of the current order.
-            self._order_source = None
+    def _trim(self) -> None:
+        """Drop the oldest steps, and checkpoints no kept step needs, while over a bound."""
+        while len(self) > 1 and (len(self) > self.max_steps or self.nbytes > self.max_bytes):
+            self._first += 1
+            while len(self._checkpoints) > 1 and self._checkpoints[1].step <= self._first:
+                dropped = self._checkpoints.popleft()
+                n = self._checkpoints[0].step - dropped.step
+                for _ in range(n):
+                    self._rates.popleft()
+                self.nbytes -= dropped.nbytes + n * STEP_OVERHEAD

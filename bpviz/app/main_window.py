@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import html
 import logging
+import time
 
 from PySide6.QtCore import Qt, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox, QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar, QSlider, QToolBar, QWidget,
+    QCheckBox, QDockWidget, QFrame, QScrollArea, QLabel, QMainWindow, QMessageBox, QProgressBar, QSlider, QToolBar, QWidget,
 )
 
 from bpviz import __version__, logs
@@ -53,6 +54,7 @@ class MainWindow(QMainWindow):
         self.dataset = None
         self.settings: Settings | None = None
         self.last_snapshot: Snapshot | None = None
+        self._frame_cpu = time.thread_time()
 
         self.network_view = NetworkView()
         self.setCentralWidget(self.network_view)
@@ -63,7 +65,7 @@ class MainWindow(QMainWindow):
         self._docks = {
             "controls": self._dock("Network and data", self.controls, Qt.LeftDockWidgetArea),
             "plots": self._dock("Loss and accuracy", self.plots, Qt.RightDockWidgetArea),
-            "sample": self._dock("Current sample", self.sample_view, Qt.RightDockWidgetArea),
+            "sample": self._dock("Current sample", self.sample_view, Qt.RightDockWidgetArea, scroll=True),
             "inspector": self._dock("Equations", self.inspector, Qt.BottomDockWidgetArea),
         }
         # The network is what the room looks at: the docks start narrow and the
@@ -102,9 +104,16 @@ class MainWindow(QMainWindow):
         self.presentation = install_presentation(self)
 
     # ------------------------------------------------------------------ build
-    def _dock(self, title: str, widget: QWidget, area) -> QDockWidget:
+    def _dock(self, title: str, widget: QWidget, area, scroll: bool = False) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)
+        if scroll:
+            # A short dock (a 768-pixel projector) scrolls instead of squeezing its tables together.
+            area_widget = QScrollArea()
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QFrame.NoFrame)
+            area_widget.setWidget(widget)
+            widget = area_widget
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
@@ -332,7 +341,11 @@ class MainWindow(QMainWindow):
             self._update_status(snapshot)
             self.snapshot_shown.emit(snapshot)
         finally:
-            self.worker.snapshot_drawn()
+            # The GUI thread's time since the last frame: that frame's painting and
+            # this one's updates (capped, so an idle pause does not count).
+            now = time.thread_time()
+            self.worker.snapshot_drawn(min(now - self._frame_cpu, 0.1))
+            self._frame_cpu = now
 
     def _update_status(self, s: Snapshot) -> None:
         loss = s.history.train_loss[-1] if s.history.n_epochs else s.sample_loss

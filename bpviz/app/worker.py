@@ -28,12 +28,17 @@ from bpviz.engine.network import Network
 from bpviz.engine.training import LossMonitor, Trainer, TrainerState, TrainStep
 from bpviz.errors import BpvizError, DivergenceError
 from bpviz.exports import load_weights
-from bpviz.history import HistoryEntry, StepHistory
+from bpviz.history import StepHistory, add_grad_norms
 from bpviz.snapshot import History, Snapshot, make_snapshot
 
 log = logging.getLogger(__name__)
 
 DISPLAY_INTERVAL = 1 / 60
+# While playing, the window may spend at most this share of the time drawing (its
+# Python code holds the GIL, which the training loop then waits for), but shows at
+# least a frame every MAX_FRAME_INTERVAL seconds.
+MAX_DRAW_SHARE = 0.15
+MAX_FRAME_INTERVAL = 0.1
 
 
 def _monitor_from(net: Network, dataset: Dataset) -> LossMonitor:
@@ -95,20 +100,33 @@ class _Model:
         self.steps = StepHistory()
         self.record()
 
-    def record(self) -> None:
-        """Copy the state after the step just made into the rewind buffer."""
-        self.steps.record(self.steps.capture(self.trainer, n_epochs=self.n_epochs,
-                                             epoch_grad_norms=self.epoch_grad_norms,
-                                             epoch_steps=self.epoch_steps))
+    def count(self, done: TrainStep) -> None:
+        """Add a step to the unfinished epoch's gradient-norm sums."""
+        add_grad_norms(self.epoch_grad_norms, done.record)
+        self.epoch_steps += 1
 
-    def rewind(self, entry: HistoryEntry) -> None:
-        """Back (or forward) to a recorded state, exactly."""
-        self.trainer.restore(entry.state)
+    def record(self, checkpoint: bool = False) -> None:
+        """Note the step just made in the rewind buffer; ``checkpoint`` keeps a full
+        copy of the state (needed when it does not follow from the step before, as
+        after hand-edited weights)."""
+        steps = self.steps
+        if checkpoint:
+            steps.record(steps.capture(self.trainer, n_epochs=self.n_epochs,
+                                       epoch_grad_norms=self.epoch_grad_norms, epoch_steps=self.epoch_steps))
+        else:
+            steps.record_step(self.trainer, n_epochs=self.n_epochs, epoch_grad_norms=self.epoch_grad_norms,
+                              epoch_steps=self.epoch_steps)
+
+    def rewind_to(self, step: int) -> None:
+        """Back (or forward) to the recorded state after ``step``, exactly: its
+        checkpoint, then the steps after it redone (no epoch ends among them)."""
+        entry = self.steps.checkpoint_for(step)
         self.n_epochs = entry.n_epochs
         self.epoch_grad_norms = entry.epoch_grad_norms.copy()
         self.epoch_steps = entry.epoch_steps
-        if self.last_good.step > entry.step:
-            self.last_good = entry.state
+        self.steps.replay(self.trainer, step, self.count)
+        if self.last_good.step > step:
+            self.last_good = self.trainer.state()
 
 
 class TrainingWorker(QObject):
@@ -133,6 +151,7 @@ class TrainingWorker(QObject):
         self._steps_per_second: float | None = None
         self._next_step_time = 0.0
         self._last_publish = 0.0
+        self._frame_interval = DISPLAY_INTERVAL
         self._rate_t0 = time.perf_counter()
         self._rate_steps = 0
         self._samples_per_second = 0.0
@@ -201,8 +220,11 @@ class TrainingWorker(QObject):
         """Steps per second while playing; None for as fast as possible."""
         self._send(lambda: setattr(self, "_steps_per_second", steps_per_second))
 
-    def snapshot_drawn(self) -> None:
-        """The window has shown the last snapshot; the next may be published."""
+    def snapshot_drawn(self, cost: float = 0.0) -> None:
+        """The window has shown the last snapshot; the next may be published, at the
+        display rate or, while playing, after ``cost`` / MAX_DRAW_SHARE (at most
+        MAX_FRAME_INTERVAL): ``cost`` is the seconds the window spent on a frame."""
+        self._frame_interval = min(max(DISPLAY_INTERVAL, cost / MAX_DRAW_SHARE), MAX_FRAME_INTERVAL)
         self._drawn.set()
 
     def stop(self) -> None:
@@ -264,15 +286,13 @@ class TrainingWorker(QObject):
             self.finished.emit()
             return
         slow = self._steps_per_second is not None and self._steps_per_second <= 60
-        if slow or (self._drawn.is_set() and now - self._last_publish >= DISPLAY_INTERVAL):
+        if slow or (now - self._last_publish >= self._frame_interval and self._drawn.is_set()):
             self._publish(model, done)
 
     def _train_step(self, model: _Model) -> TrainStep:
         done = model.trainer.step()
         self._rate_steps += len(done.sample_indices)
-        for k, g in enumerate(done.record.weight_grads):
-            model.epoch_grad_norms[k] += math.sqrt(float(np.vdot(g, g)))
-        model.epoch_steps += 1
+        model.count(done)
         try:
             if done.epoch_done:
                 self._end_epoch(model)
@@ -400,9 +420,8 @@ class TrainingWorker(QObject):
     def _do_restore_last_good(self) -> None:
         model = self._model
         if model is not None:
-            entry = model.steps.get(model.last_good.step)
-            if entry is not None:
-                model.rewind(entry)
+            if model.steps.get(model.last_good.step) is not None:  # epoch ends are checkpoints
+                model.rewind_to(model.last_good.step)
             else:
                 model.n_epochs = max(0, model.n_epochs - (model.trainer.epoch - model.last_good.epoch))
                 model.trainer.restore(model.last_good)
@@ -419,25 +438,26 @@ class TrainingWorker(QObject):
     def _do_go_to_step(self, step: int) -> None:
         self._set_playing(False)
         model = self._model
-        if model is None or model.steps.get(step) is None:
+        if model is None or step not in model.steps:
             return
-        entry, previous = model.steps.get(step), model.steps.get(step - 1)
-        if previous is None:  # the oldest entry: no pass to show, so a preview
-            model.rewind(entry)
+        if step - 1 not in model.steps:  # the oldest entry: no pass to show, so a preview
+            model.rewind_to(step)
             self._publish(model, None)
             return
         # Redo the step from the state before it, with the rate it was made with, for
-        # its pass and changes; then take the recorded state, so the result is exact
-        # whatever the redo did.
-        model.rewind(previous)
+        # its pass and changes. A step with a checkpoint of its own (an epoch's end,
+        # hand-edited weights) then takes that, so the result is exact whatever the redo did.
+        model.rewind_to(step - 1)
         optimizer = model.trainer.optimizer
-        rate, optimizer.learning_rate = optimizer.learning_rate, entry.learning_rate
+        rate, optimizer.learning_rate = optimizer.learning_rate, model.steps.learning_rate(step)
         try:
             before = model.net.get_params()
             done = model.trainer.step()
+            model.count(done)
         finally:
             optimizer.learning_rate = rate
-        model.rewind(entry)
+        if model.steps.get(step) is not None:
+            model.rewind_to(step)
         self._publish(model, done, before)
 
     def _do_set_learning_rate(self, learning_rate: float) -> None:
@@ -487,7 +507,7 @@ class TrainingWorker(QObject):
         if model.trainer.step_count == 0:
             model.initial = model.last_good = model.trainer.state()
         model.monitor = _monitor_from(model.net, model.dataset)
-        model.record()  # the edited weights replace this step's entry
+        model.record(checkpoint=True)  # the edited weights replace this step's entry
         self._publish(model, None)
 
     def _on_divergence(self, message: str) -> None:

@@ -2,7 +2,9 @@
 
 Reads only ``snapshot.history``. Curves are created once and updated in place with
 ``setData``; a snapshot whose history has as many epochs as the one shown is skipped,
-so the window may call ``show_snapshot`` at display rate.
+so the window may call ``show_snapshot`` at display rate. While playing, new epochs
+are drawn at most PLAYING_RATE_HZ times a second (a fast run ends many epochs a
+second, and each redraw repaints three plots); a paused snapshot draws at once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from bpviz.app.style import LIGHT
 from bpviz.app.views import palette
+from bpviz.app.views.throttle import Throttle
+
+PLAYING_RATE_HZ = 2
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 TRAIN_COLOUR = "#0072B2"
@@ -203,6 +208,7 @@ class TrainingPlots(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._shown_epochs = -1
+        self._throttle = Throttle(self._draw_history, PLAYING_RATE_HZ, self)
         self._n_grad_layers = 0
         self._font_scale = 1.0
         self._theme = LIGHT
@@ -256,7 +262,15 @@ class TrainingPlots(QWidget):
         self._accuracy.show_curve("test_accuracy", has_test)
 
     def show_snapshot(self, snapshot) -> None:
-        history = snapshot.history
+        if snapshot.history.n_epochs == self._shown_epochs:
+            self._throttle.cancel()
+        elif snapshot.playing:
+            self._throttle.submit(snapshot.history)
+        else:
+            self._throttle.cancel()
+            self._draw_history(snapshot.history)
+
+    def _draw_history(self, history) -> None:
         if history.n_epochs == self._shown_epochs:
             return
         if self._shown_epochs <= 0 < history.n_epochs:
@@ -278,6 +292,7 @@ class TrainingPlots(QWidget):
             plot.refresh_header()
 
     def clear(self) -> None:
+        self._throttle.cancel()
         self._shown_epochs = -1
         for plot in (self._loss, self._accuracy, self._grads):
             plot.clear_curves()
