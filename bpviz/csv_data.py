@@ -28,13 +28,14 @@ import stat
 from array import array
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bpviz.datasets import Dataset, check_options, scale, split
-from bpviz.errors import BpvizError
+from bpviz.errors import BpvizError, check_fields
+from bpviz.files import reading
 
 DELIMITERS = (",", ";", "\t")
 PREVIEW_ROWS = 20
@@ -100,12 +101,7 @@ class CsvSource:
 
     @classmethod
     def from_dict(cls, data) -> CsvSource:
-        if not isinstance(data, dict):
-            raise BpvizError("a CSV source must be a JSON object")
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise BpvizError(f"unknown CSV source option(s): {', '.join(sorted(map(str, unknown)))}")
+        check_fields(data, cls, "a CSV source", "CSV source option(s)")
         if "path" not in data or "target" not in data:
             raise BpvizError("a CSV source needs 'path' and 'target'")
         return cls(**data)
@@ -149,7 +145,7 @@ def _read_text(path, max_bytes: int) -> tuple[str, str]:
     except TypeError:
         raise BpvizError(f"a CSV file path must be text, got {path!r}") from None
     label = Path(path).name or path
-    try:
+    with reading(path):
         info = os.stat(path)
         if stat.S_ISDIR(info.st_mode):
             raise BpvizError(f"{path} is a folder, not a CSV file")
@@ -158,12 +154,6 @@ def _read_text(path, max_bytes: int) -> tuple[str, str]:
                              f"up to {_size_text(max_bytes)}")
         with open(path, "rb") as handle:
             data = handle.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise BpvizError(f"there is no file {path}") from None
-    except OSError as exc:
-        raise BpvizError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:  # e.g. an embedded NUL in the path
-        raise BpvizError(f"cannot read {path!r}: {exc}") from None
     if len(data) > max_bytes:
         raise BpvizError(f"'{label}' is larger than {_size_text(max_bytes)}, the most bpviz reads")
     try:

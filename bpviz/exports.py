@@ -21,7 +21,7 @@ import numpy as np
 from bpviz import __version__
 from bpviz.engine.network import Network
 from bpviz.errors import BpvizError
-from bpviz.files import atomic_write
+from bpviz.files import atomic_write, reading
 from bpviz.snapshot import History
 
 WEIGHTS_FORMAT = "bpviz-weights"
@@ -106,13 +106,8 @@ def load_weights(path, net: Network) -> None:
     any error the network is unchanged.
     """
     label = Path(str(path)).name
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_WEIGHT_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise BpvizError(f"there is no file {path}") from None
-    except OSError as exc:
-        raise BpvizError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with reading(path), open(path, "rb") as handle:
+        data = handle.read(MAX_WEIGHT_FILE_BYTES + 1)
     if len(data) > MAX_WEIGHT_FILE_BYTES:
         raise BpvizError(f"'{label}' is too large for a weights file")
     content = _read_npz(data, label) if data.startswith(b"PK") else _read_json(data, label)

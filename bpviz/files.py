@@ -1,6 +1,6 @@
-"""Atomic file writing, shared by sessions and exports.
+"""Reading and atomic writing of users' files, shared by sessions, exports and CSV data.
 
-A save either replaces the old file completely or leaves it byte-identical: the
+A failed read becomes a BpvizError naming the file (:func:`reading`). A save either replaces the old file completely or leaves it byte-identical: the
 data goes to a temporary file in the same directory (so ``os.replace`` is a rename
 on one file system), is flushed and fsynced, and only then replaces the target.
 """
@@ -20,6 +20,23 @@ from bpviz.errors import BpvizError
 log = logging.getLogger(__name__)
 
 _NEW_FILE_MODE = 0o644
+
+
+@contextmanager
+def reading(path) -> Iterator[None]:
+    """Report a failed read of ``path`` inside the block as a BpvizError naming it: a
+    missing file, one the system will not open, a path it refuses (an embedded NUL).
+    BpvizErrors raised in the block pass unchanged."""
+    try:
+        yield
+    except BpvizError:
+        raise
+    except FileNotFoundError:
+        raise BpvizError(f"there is no file {path}") from None
+    except OSError as exc:
+        raise BpvizError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise BpvizError(f"cannot read {path!r}: {exc}") from None
 
 
 @contextmanager

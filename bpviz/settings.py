@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from bpviz.engine.losses import LOSSES, REDUCTIONS, get_loss
 from bpviz.engine.network import INITS, Network
 from bpviz.engine.optimizers import OPTIMIZERS, check_learning_rate, make_optimizer
 from bpviz.engine.training import MODES, Trainer, batch_size_for
-from bpviz.errors import BpvizError
+from bpviz.errors import BpvizError, check_fields
 
 MIN_LEARNING_RATE, MAX_LEARNING_RATE = 1e-5, 10.0
 MAX_LAYER_SIZE = 1024
@@ -208,12 +208,7 @@ class Settings:
     @classmethod
     def from_dict(cls, data: dict) -> Settings:
         """Build from a dict (a saved session, JSON); unknown keys are an error."""
-        if not isinstance(data, dict):
-            raise BpvizError("settings must be a JSON object")
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise BpvizError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        check_fields(data, cls, "settings", "setting(s)")
         values = dict(data)
         if "hidden" in values:
             hidden = values["hidden"]

@@ -1,5 +1,5 @@
-"""Shared test setup: headless Qt, a --runslow option, and a guard against
-tests that leave a QThread running."""
+"""Shared test setup: headless Qt, a --runslow option, a guard against tests that
+leave a QThread running, and the real main window (``make_window``, ``window``)."""
 
 import os
 
@@ -89,3 +89,43 @@ def no_running_qthreads(request, monkeypatch):
             continue
     assert not running, f"test left QThread(s) running: {running}"
 
+
+
+WINDOW_TIMEOUT = 10000  # ms for a new window to become active and show its first snapshot
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """make_window(settings=None, size=(1400, 900), **kwargs): a MainWindow (``kwargs``
+    as MainWindow takes them), shown, active and showing its first snapshot.
+    ``size=None`` keeps the size the window chose itself (e.g. a restored layout).
+    Every window made is closed at teardown, and its training thread must have stopped."""
+    from PySide6.QtWidgets import QApplication
+
+    from bpviz.app.main_window import MainWindow
+
+    windows = []
+
+    def make(settings=None, size=(1400, 900), **kwargs):
+        window = MainWindow(settings, **kwargs)
+        windows.append(window)
+        qtbot.addWidget(window)
+        if size is not None:
+            window.resize(*size)
+        window.show()
+        qtbot.waitExposed(window)
+        window.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=WINDOW_TIMEOUT)
+        qtbot.waitUntil(lambda: window.last_snapshot is not None, timeout=WINDOW_TIMEOUT)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+        assert not window.thread.isRunning()
+
+
+@pytest.fixture
+def window(make_window):
+    """The main window with the default settings."""
+    return make_window()

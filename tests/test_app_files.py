@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from bpviz.app import background
 from bpviz.app.file_menu import MAX_RECENT, add_recent, recent_files, stored_settings
-from bpviz.app.main_window import MainWindow
 from bpviz.settings import Settings
 
 TIMEOUT = 10000
@@ -30,23 +29,6 @@ def write_csv(path, rows=ROWS, delimiter=",", header=("width", "height", "colour
         writer.writerow(header)
         writer.writerows(rows)
     return path
-
-
-def open_window(qtbot, settings=None):
-    window = MainWindow(settings)
-    qtbot.addWidget(window)
-    window.resize(1200, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.last_snapshot is not None, timeout=TIMEOUT)
-    return window
-
-
-@pytest.fixture
-def window(qtbot):
-    window = open_window(qtbot)
-    yield window
-    window.close()
 
 
 @pytest.fixture
@@ -199,7 +181,7 @@ def assert_same_run(a, b):
 
 
 @pytest.mark.parametrize("include_data", [False, True], ids=["settings only", "with the data"])
-def test_a_saved_session_resumes_exactly_in_a_new_window(qtbot, window, dialogs, tmp_path, include_data):
+def test_a_saved_session_resumes_exactly_in_a_new_window(make_window, qtbot, window, dialogs, tmp_path, include_data):
     window.controls.learning_rate_edit.setText("0.2")  # a live change: no new run
     qtbot.keyClick(window.controls.learning_rate_edit, Qt.Key.Key_Return)
     window.worker.step(130)  # past the end of the first epoch (120 rows), mid-way into the second
@@ -212,7 +194,7 @@ def test_a_saved_session_resumes_exactly_in_a_new_window(qtbot, window, dialogs,
     first = current_snapshot(qtbot, window, step=130)
     assert first.history.n_epochs == 1
 
-    other = open_window(qtbot, Settings(dataset="blobs", hidden=(3,)))
+    other = make_window(Settings(dataset="blobs", hidden=(3,)))
     try:
         dialogs.open = saved
         menu_action(other, "File", "Open session…").trigger()
@@ -250,7 +232,7 @@ def test_a_damaged_or_newer_session_leaves_the_run_alone(qtbot, window, dialogs,
     assert (window.dataset, window.settings, window.run_id) == before
 
 
-def test_a_session_on_a_csv_file_reopens_it(qtbot, window, dialogs, tmp_path):
+def test_a_session_on_a_csv_file_reopens_it(make_window, qtbot, window, dialogs, tmp_path):
     path = write_csv(tmp_path / "paint.csv")
     dialog = opened_dialog(qtbot, window, dialogs, path)
     qtbot.mouseClick(dialog.load_button, Qt.MouseButton.LeftButton)
@@ -259,7 +241,7 @@ def test_a_session_on_a_csv_file_reopens_it(qtbot, window, dialogs, tmp_path):
     first = current_snapshot(qtbot, window, step=7)
     window.files.save_session(str(tmp_path / "paint.bpviz"))
     qtbot.waitUntil((tmp_path / "paint.bpviz").exists, timeout=TIMEOUT)
-    other = open_window(qtbot)
+    other = make_window()
     try:
         other.files.open_session(str(tmp_path / "paint.bpviz"))
         wait_background(qtbot)
@@ -293,9 +275,9 @@ def test_recent_files_keep_eight_and_drop_missing_ones(qtbot, window, dialogs, t
     window.files.csv_dialog.reject()
 
 
-def test_settings_are_stored_on_close_and_restored(qtbot, caplog):
+def test_settings_are_stored_on_close_and_restored(make_window, qtbot, caplog):
     settings = Settings(dataset="circle", hidden=(6, 2), learning_rate=0.3, noise=0.2)
-    window = open_window(qtbot, settings)
+    window = make_window(settings)
     window.close()
     restored, dataset = stored_settings()
     assert restored == settings and dataset.name == "circle"

@@ -11,7 +11,6 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from bpviz import step_table
-from bpviz.app.main_window import MainWindow
 from bpviz.equations import PAUSED_MESSAGE
 from bpviz.exports import export_weights_json
 from bpviz.settings import Settings
@@ -47,16 +46,8 @@ def close(x, exact):
 
 
 @pytest.fixture
-def window(qtbot):
-    window = MainWindow(SETTINGS)
-    qtbot.addWidget(window)
-    window.resize(1600, 1000)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.last_snapshot is not None, timeout=TIMEOUT)
-    yield window
-    window.close()
-    assert not window.thread.isRunning()
+def window(make_window):
+    return make_window(SETTINGS, size=(1600, 1000))
 
 
 def step(qtbot, window, n=1):

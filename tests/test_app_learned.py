@@ -7,9 +7,9 @@ import pytest
 
 from bpviz.app import gradcheck_dialog
 from bpviz.app.gradcheck_dialog import GradcheckDialog, check_rows
-from bpviz.app.main_window import MainWindow
 from bpviz.app.views import palette
-from bpviz.app.views.boundary import NEURON_PALENESS, BoundaryView, class_rgb, node_thumbnails, output_rgba
+from bpviz.app.views.boundary import BoundaryView
+from bpviz.app.views.learned_colours import NEURON_PALENESS, class_rgb, node_thumbnails, output_rgba
 from bpviz.app.views.confusion import ConfusionView
 from bpviz.app.views.network_view import NetworkView
 from bpviz.app.views.throttle import Throttle
@@ -18,6 +18,7 @@ from bpviz.engine.gradcheck import gradcheck
 from bpviz.engine.network import Network
 from bpviz.settings import Settings
 from bpviz.snapshot import make_snapshot
+from helpers import added, trained
 
 TIMEOUT = 5000
 SPIRAL = Settings(dataset="spiral", hidden=(6, 4), activation="tanh", output_activation="sigmoid",
@@ -32,34 +33,21 @@ PLANE = Settings(dataset="plane", hidden=(3,), activation="tanh", output_activat
 IRIS = Settings()
 
 
-def _trained(settings, steps=40):
-    """(dataset, the live network, a snapshot of it after ``steps`` steps)."""
-    dataset, net, trainer = settings.build()
-    for _ in range(steps):
-        st = trainer.step()
-    return dataset, net, make_snapshot(net, st.record, int(st.sample_indices[0]), st, step=st.step)
+STEPS = 40
 
 
 @pytest.fixture
 def boundary(qtbot):
-    view = BoundaryView()
-    qtbot.addWidget(view)
-    view.resize(520, 520)
-    view.show()
-    return view
+    return added(qtbot, BoundaryView(), (520, 520))
 
 
 @pytest.fixture
 def confusion(qtbot):
-    view = ConfusionView()
-    qtbot.addWidget(view)
-    view.resize(640, 320)
-    view.show()
-    return view
+    return added(qtbot, ConfusionView(), (640, 320))
 
 
-def _show(view, settings, steps=40):
-    dataset, net, snap = _trained(settings, steps)
+def _show(view, settings, steps=STEPS):
+    dataset, net, snap = trained(settings, steps)
     view.set_dataset(dataset)
     view.show_snapshot(snap)
     view.flush()
@@ -241,7 +229,7 @@ def test_throttle_draws_the_first_at_once_and_the_latest_after_the_interval(qtbo
 # --- gradient check -----------------------------------------------------------------
 
 def test_gradcheck_dialog_passes_a_correct_network_with_gradchecks_numbers(qtbot):
-    dataset, net, snap = _trained(SPIRAL)
+    dataset, net, snap = trained(SPIRAL, STEPS)
     dialog = GradcheckDialog(snap, dataset, SPIRAL.loss, SPIRAL.reduction)
     qtbot.addWidget(dialog)
     assert dialog.is_done() and dialog.passed()
@@ -260,7 +248,7 @@ def test_gradcheck_dialog_passes_a_correct_network_with_gradchecks_numbers(qtbot
 
 def test_gradcheck_dialog_checks_large_networks_off_the_gui_thread(qtbot, monkeypatch):
     monkeypatch.setattr(gradcheck_dialog, "SYNC_PARAMS", 10)
-    dataset, net, snap = _trained(SPIRAL, steps=3)
+    dataset, net, snap = trained(SPIRAL, 3)
     dialog = GradcheckDialog(snap, dataset, SPIRAL.loss, SPIRAL.reduction)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(dialog.is_done, timeout=TIMEOUT)
@@ -276,7 +264,7 @@ def test_gradcheck_dialog_fails_a_wrong_backprop(qtbot, monkeypatch):
         return record
 
     monkeypatch.setattr(Network, "backprop", off_by_ten_percent)
-    dataset, _, snap = _trained(SPIRAL, steps=3)
+    dataset, _, snap = trained(SPIRAL, 3)
     dialog = GradcheckDialog(snap, dataset, SPIRAL.loss, SPIRAL.reduction)
     qtbot.addWidget(dialog)
     assert dialog.passed() is False
@@ -287,16 +275,8 @@ def test_gradcheck_dialog_fails_a_wrong_backprop(qtbot, monkeypatch):
 # --- in the window ------------------------------------------------------------------
 
 @pytest.fixture
-def window(qtbot):
-    window = MainWindow(SPIRAL)
-    qtbot.addWidget(window)
-    window.resize(1400, 900)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.last_snapshot is not None, timeout=TIMEOUT)
-    yield window
-    window.close()
-    assert not window.thread.isRunning()
+def window(make_window):
+    return make_window(SPIRAL)
 
 
 def test_window_routes_snapshots_clicks_and_maps(qtbot, window):
@@ -341,11 +321,8 @@ def test_window_gradient_check_action(qtbot, window):
 # --- node maps in the network view ------------------------------------------------------
 
 def test_network_view_draws_maps_for_its_small_layers(qtbot):
-    dataset, net, snap = _trained(SPIRAL)
-    view = NetworkView()
-    qtbot.addWidget(view)
-    view.resize(900, 600)
-    view.show()
+    dataset, net, snap = trained(SPIRAL, STEPS)
+    view = added(qtbot, NetworkView(), (900, 600))
     view.set_dataset(dataset)
     view.show_snapshot(snap)
     grid_points = np.zeros((25, 2))

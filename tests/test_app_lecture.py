@@ -7,35 +7,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from bpviz import history as history_module
-from bpviz.app.main_window import MainWindow
 from bpviz.app.views.network_phase import PendingLook
 from bpviz.phases import Phase, phases_for
 from bpviz.settings import Settings
 
 TIMEOUT = 10000
 SHIFT = Qt.KeyboardModifier.ShiftModifier
-
-
-@pytest.fixture
-def make_window(qtbot):
-    windows = []
-
-    def make(settings):
-        window = MainWindow(settings)
-        qtbot.addWidget(window)
-        window.resize(1400, 900)
-        window.show()
-        qtbot.waitExposed(window)
-        window.activateWindow()
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=TIMEOUT)
-        qtbot.waitUntil(lambda: window.last_snapshot is not None, timeout=TIMEOUT)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
-        assert not window.thread.isRunning()
 
 
 def press(qtbot, window, key, modifier=Qt.KeyboardModifier.NoModifier):

@@ -3,30 +3,14 @@ shortcuts and typing into the control panel. Snapshots arrive queued from the
 worker thread, so every check waits for the window to show the expected step."""
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QToolBar
+from PySide6.QtWidgets import QToolBar
 
-from bpviz.app.main_window import SPEEDS, MainWindow
+from bpviz.app.main_window import SPEEDS
 from bpviz.app.views import palette
 from bpviz.presets import get_preset
 
 TIMEOUT = 5000
-
-
-@pytest.fixture
-def window(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1400, 900)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=TIMEOUT)
-    qtbot.waitUntil(lambda: window.last_snapshot is not None, timeout=TIMEOUT)
-    yield window
-    window.close()
-    assert not window.thread.isRunning()
 
 
 def toolbar_button(window, action):
@@ -200,11 +184,8 @@ def test_reset_key_returns_to_the_initial_weights(window, qtbot):
     assert "step 0" in window.status_label.text()
 
 
-def test_closing_while_playing_joins_the_thread(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: window.last_snapshot is not None, timeout=TIMEOUT)
+def test_closing_while_playing_joins_the_thread(make_window, qtbot):
+    window = make_window()
     window.speed_slider.setValue(SPEEDS.index(300))
     qtbot.mouseClick(toolbar_button(window, window.play_action), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.last_snapshot.step > 5, timeout=TIMEOUT)

@@ -12,7 +12,7 @@ from bpviz.app.views.edges import NodesItem
 from bpviz.app.views.network_view import TOP_EDGES, NetworkView
 from bpviz.datasets import Dataset
 from bpviz.settings import Settings
-from bpviz.snapshot import make_snapshot
+from helpers import snapshot_of
 
 
 def run(settings=None, steps=3, dataset=None):
@@ -21,7 +21,7 @@ def run(settings=None, steps=3, dataset=None):
     snaps = []
     for _ in range(steps):
         st = trainer.step()
-        snaps.append(make_snapshot(net, st.record, int(st.sample_indices[0]), st, step=st.step))
+        snaps.append(snapshot_of(net, st))
     return dataset, snaps
 
 

@@ -9,7 +9,6 @@ from PySide6.QtGui import QAction, QPalette, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from bpviz.app import style
-from bpviz.app.main_window import MainWindow
 from bpviz.app.views import palette
 
 TIMEOUT = 5000
@@ -34,23 +33,9 @@ def private_settings(tmp_path):
         style.apply_style(app)
 
 
-def open_window(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=TIMEOUT)
-    qtbot.waitUntil(lambda: window.last_snapshot is not None, timeout=TIMEOUT)
-    return window
-
-
 @pytest.fixture
-def window(qtbot):
-    window = open_window(qtbot)
-    yield window
-    window.close()
-    assert not window.thread.isRunning()
+def window(make_window):
+    return make_window(size=None)
 
 
 def press(qtbot, window, key, modifier=Qt.KeyboardModifier.NoModifier):
@@ -158,8 +143,8 @@ def test_switching_palette_recolours_the_same_weights(qtbot, window):
     np.testing.assert_array_equal(view.edge_colors(), before)
 
 
-def test_layout_look_and_size_are_restored_in_a_new_window(qtbot, private_settings):
-    first = open_window(qtbot)
+def test_layout_look_and_size_are_restored_in_a_new_window(make_window, qtbot, private_settings):
+    first = make_window(size=None)
     docks = first._docks
     first.removeDockWidget(docks["plots"])
     first.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, docks["plots"])
@@ -172,7 +157,7 @@ def test_layout_look_and_size_are_restored_in_a_new_window(qtbot, private_settin
     assert (private_settings / "bpviz-tests" / "presentation.ini").is_file()
     style.apply_style(QApplication.instance())  # as a fresh start would be
 
-    second = open_window(qtbot)
+    second = make_window(size=None)
     try:
         docks = second._docks
         assert second.dockWidgetArea(docks["plots"]) == Qt.DockWidgetArea.LeftDockWidgetArea
@@ -269,14 +254,14 @@ def test_shortcuts_dialog_lists_every_action_with_a_shortcut(qtbot, window):
 
 
 @pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen, floating docks
-def test_a_floating_dock_closes_with_the_window_and_floats_again_next_time(qtbot):
-    first = open_window(qtbot)
+def test_a_floating_dock_closes_with_the_window_and_floats_again_next_time(make_window, qtbot):
+    first = make_window(size=None)
     first._docks["sample"].setFloating(True)
     first.show_shortcuts()
     first.close()
     assert not first._docks["sample"].isVisible()
     assert not first.presentation.shortcuts_dialog.isVisible()
-    second = open_window(qtbot)
+    second = make_window(size=None)
     try:
         assert second._docks["sample"].isFloating() and second._docks["sample"].isVisible()
     finally:

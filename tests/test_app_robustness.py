@@ -12,7 +12,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from bpviz.app.main_window import MainWindow
 from bpviz.engine.training import Trainer
 from bpviz.presets import get_preset
 from bpviz.settings import Settings
@@ -20,24 +19,6 @@ from bpviz.settings import Settings
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 TIMEOUT = 10000
-
-
-def open_window(qtbot, settings=None):
-    window = MainWindow(settings)
-    qtbot.addWidget(window)
-    window.resize(1200, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.last_snapshot is not None, timeout=TIMEOUT)
-    return window
-
-
-@pytest.fixture
-def window(qtbot):
-    window = open_window(qtbot)
-    yield window
-    window.close()
-    assert not window.thread.isRunning()
 
 
 class Failures:
@@ -82,8 +63,8 @@ DIVERGING = {
 
 
 @pytest.mark.parametrize("settings", DIVERGING.values(), ids=DIVERGING.keys())
-def test_divergence_pauses_explains_and_goes_back(qtbot, capfd, settings):
-    window = open_window(qtbot, settings)
+def test_divergence_pauses_explains_and_goes_back(make_window, qtbot, capfd, settings):
+    window = make_window(settings)
     failures = Failures(window)
     initial = window.last_snapshot
     window.play_action.trigger()
@@ -118,8 +99,8 @@ def test_divergence_pauses_explains_and_goes_back(qtbot, capfd, settings):
     assert "Warning" not in capfd.readouterr().err
 
 
-def test_a_second_divergence_replaces_the_first_question(qtbot):
-    window = open_window(qtbot, DIVERGING["ReLU with a large init, sample by sample"])
+def test_a_second_divergence_replaces_the_first_question(make_window, qtbot):
+    window = make_window(DIVERGING["ReLU with a large init, sample by sample"])
     for _ in range(2):
         window.play_action.trigger()
         qtbot.waitUntil(lambda: getattr(window, "divergence_box", None) is not None
@@ -200,12 +181,10 @@ BAD_TEXT = [
 
 
 @pytest.fixture
-def generated_window(qtbot):
+def generated_window(make_window):
     """A window on a generated dataset, so the data fields are enabled."""
-    window = open_window(qtbot, Settings(dataset="spiral", hidden=(4,), output_activation="sigmoid",
-                                         loss="binary_cross_entropy", epochs=None))
-    yield window
-    window.close()
+    return make_window(Settings(dataset="spiral", hidden=(4,), output_activation="sigmoid",
+                                loss="binary_cross_entropy", epochs=None))
 
 
 @pytest.mark.parametrize("name,text,words", BAD_TEXT, ids=[f"{n}={t[:12]!r}" for n, t, _ in BAD_TEXT])
@@ -244,8 +223,8 @@ def test_message_appears_while_typing_before_enter(qtbot, generated_window):
     assert not field.problem() and not panel.message_label.isVisible()
 
 
-def test_batch_size_larger_than_the_data_is_refused(qtbot, monkeypatch):
-    window = open_window(qtbot, Settings(dataset="xor", hidden=(2,), output_activation="sigmoid",
+def test_batch_size_larger_than_the_data_is_refused(make_window, qtbot, monkeypatch):
+    window = make_window(Settings(dataset="xor", hidden=(2,), output_activation="sigmoid",
                                          mode="batch", batch_size=2, epochs=None))
     panel = window.controls
     rebuilds = Rebuilds(window, monkeypatch)
@@ -370,9 +349,9 @@ def watchdog():
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_fast_clicking_then_close_never_deadlocks(qtbot, watchdog, seed):
+def test_fast_clicking_then_close_never_deadlocks(make_window, qtbot, watchdog, seed):
     rng = random.Random(seed)
-    window = open_window(qtbot)
+    window = make_window()
     failures = Failures(window)
     for _ in range(60):
         _random_action(rng, window)
@@ -383,9 +362,9 @@ def test_fast_clicking_then_close_never_deadlocks(qtbot, watchdog, seed):
     assert not failures.messages
 
 
-def test_close_while_playing_fast_and_reopen(qtbot, watchdog):
+def test_close_while_playing_fast_and_reopen(make_window, qtbot, watchdog):
     for _ in range(3):
-        window = open_window(qtbot, get_preset("digits-fast").settings.with_(epochs=None))
+        window = make_window(get_preset("digits-fast").settings.with_(epochs=None))
         window.play_action.trigger()
         qtbot.waitUntil(lambda: window.last_snapshot.step > 0, timeout=TIMEOUT)
         window.close()

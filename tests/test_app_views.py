@@ -8,7 +8,8 @@ import pytest
 from bpviz.app.views.plots import TrainingPlots
 from bpviz.app.views.sample_view import SampleView
 from bpviz.settings import Settings
-from bpviz.snapshot import History, make_snapshot
+from bpviz.snapshot import History
+from helpers import added, trained
 
 IRIS = Settings()
 DIGITS = Settings(dataset="digits", hidden=(32, 16))
@@ -29,36 +30,21 @@ def _history(n_epochs, n_weight_layers, *, test=True, classification=True):
         grad_norms=np.column_stack([10.0 ** -k / epochs for k in range(n_weight_layers)]))
 
 
-def _snapshot(settings, *, steps=1, history=None):
-    dataset, net, trainer = settings.build()
-    for _ in range(steps):
-        st = trainer.step()
-    snap = make_snapshot(net, st.record, int(st.sample_indices[0]), st, step=st.step,
-                         history=history if history is not None else History())
-    return dataset, snap
-
-
 @pytest.fixture
 def plots(qtbot):
-    widget = TrainingPlots()
-    qtbot.addWidget(widget)
-    widget.resize(420, 600)
-    return widget
+    return added(qtbot, TrainingPlots(), (420, 600), show=False)
 
 
 @pytest.fixture
 def sample_view(qtbot):
-    widget = SampleView()
-    qtbot.addWidget(widget)
-    widget.resize(420, 600)
-    return widget
+    return added(qtbot, SampleView(), (420, 600), show=False)
 
 
 # --- TrainingPlots -------------------------------------------------------------
 
 def test_curves_equal_the_history(plots):
     history = _history(30, 2)
-    dataset, snap = _snapshot(IRIS, history=history)
+    dataset, _, snap = trained(IRIS, 1, history=history)
     plots.set_dataset(dataset)
     plots.show_snapshot(snap)
     for name in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
@@ -74,17 +60,17 @@ def test_curves_equal_the_history(plots):
 
 
 def test_one_gradient_curve_per_weight_layer(plots):
-    dataset, snap = _snapshot(DIGITS, history=_history(5, 3))
+    dataset, _, snap = trained(DIGITS, 1, history=_history(5, 3))
     plots.set_dataset(dataset)
     plots.show_snapshot(snap)
     assert [n for n in plots.curve_names() if n.startswith("W")] == ["W1", "W2", "W3"]
-    _, snap = _snapshot(IRIS, history=_history(6, 2))
+    _, _, snap = trained(IRIS, 1, history=_history(6, 2))
     plots.show_snapshot(snap)
     assert [n for n in plots.curve_names() if n.startswith("W")] == ["W1", "W2"]
 
 
 def test_accuracy_is_hidden_for_regression(plots):
-    dataset, snap = _snapshot(SINE, history=_history(30, 2, classification=False))
+    dataset, _, snap = trained(SINE, 1, history=_history(30, 2, classification=False))
     plots.set_dataset(dataset)
     plots.show_snapshot(snap)
     assert not plots.accuracy_shown()
@@ -96,7 +82,7 @@ def test_accuracy_is_hidden_for_regression(plots):
 
 
 def test_nan_test_loss_is_not_drawn_and_does_not_break_plotting(plots):
-    dataset, snap = _snapshot(IRIS, history=_history(30, 2, test=False))
+    dataset, _, snap = trained(IRIS, 1, history=_history(30, 2, test=False))
     plots.set_dataset(dataset)
     plots.show_snapshot(snap)
     assert len(plots.curve_data("test_loss")[1]) == 0
@@ -113,7 +99,7 @@ def test_partly_nan_curves_keep_their_gaps(plots):
     grads[2, 0] = 0.0  # a dead layer: no logarithm, drawn as a gap
     history = History(history.train_loss, test_loss, history.train_accuracy,
                       history.test_accuracy, grads)
-    dataset, snap = _snapshot(IRIS, history=history)
+    dataset, _, snap = trained(IRIS, 1, history=history)
     plots.set_dataset(dataset)
     plots.show_snapshot(snap)
     np.testing.assert_array_equal(plots.curve_data("test_loss")[1], test_loss)
@@ -124,7 +110,7 @@ def test_partly_nan_curves_keep_their_gaps(plots):
 
 def test_test_curves_hidden_without_a_test_set(plots):
     settings = Settings(dataset="circle", hidden=(4,), output_activation="sigmoid", test_fraction=0.0)
-    dataset, snap = _snapshot(settings, history=_history(4, 2, test=False))
+    dataset, _, snap = trained(settings, 1, history=_history(4, 2, test=False))
     assert dataset.n_test == 0
     plots.set_dataset(dataset)
     plots.show_snapshot(snap)
@@ -135,7 +121,7 @@ def test_test_curves_hidden_without_a_test_set(plots):
 
 
 def test_an_unchanged_history_is_not_redrawn(plots):
-    dataset, snap = _snapshot(IRIS, history=_history(5, 2))
+    dataset, _, snap = trained(IRIS, 1, history=_history(5, 2))
     plots.set_dataset(dataset)
     plots.show_snapshot(snap)
     same_length = History(train_loss=np.full(5, 9.0), test_loss=np.full(5, 9.0),
@@ -149,7 +135,7 @@ def test_an_unchanged_history_is_not_redrawn(plots):
 
 
 def test_set_dataset_and_clear_empty_the_curves(plots):
-    dataset, snap = _snapshot(IRIS, history=_history(5, 2))
+    dataset, _, snap = trained(IRIS, 1, history=_history(5, 2))
     plots.set_dataset(dataset)
     plots.show_snapshot(snap)
     plots.clear()
@@ -161,7 +147,7 @@ def test_set_dataset_and_clear_empty_the_curves(plots):
 
 
 def test_log_scale_toggle(plots):
-    dataset, snap = _snapshot(IRIS, history=_history(30, 2))
+    dataset, _, snap = trained(IRIS, 1, history=_history(30, 2))
     plots.set_dataset(dataset)
     plots.show_snapshot(snap)
     assert not plots.loss_log_scale()
@@ -175,7 +161,7 @@ def test_log_scale_toggle(plots):
 # --- SampleView ----------------------------------------------------------------
 
 def test_sample_view_shows_the_exact_sample(sample_view):
-    dataset, snap = _snapshot(IRIS, steps=7)
+    dataset, _, snap = trained(IRIS, 7)
     sample_view.set_dataset(dataset)
     sample_view.show_snapshot(snap)
     x, t, y = snap.activations[0], snap.target, snap.activations[-1]
@@ -196,7 +182,7 @@ def test_sample_view_shows_the_exact_sample(sample_view):
 
 
 def test_sample_view_digits_image_is_the_input(sample_view):
-    dataset, snap = _snapshot(DIGITS, steps=3)
+    dataset, _, snap = trained(DIGITS, 3)
     sample_view.set_dataset(dataset)
     sample_view.show_snapshot(snap)
     np.testing.assert_array_equal(sample_view.image(), snap.activations[0].reshape(8, 8))
@@ -207,7 +193,7 @@ def test_sample_view_digits_image_is_the_input(sample_view):
 
 
 def test_sample_view_regression_shows_numbers(sample_view):
-    dataset, snap = _snapshot(SINE, steps=5)
+    dataset, _, snap = trained(SINE, 5)
     sample_view.set_dataset(dataset)
     sample_view.show_snapshot(snap)
     t, y = snap.target[0], snap.activations[-1][0]
@@ -219,7 +205,7 @@ def test_sample_view_regression_shows_numbers(sample_view):
 
 
 def test_sample_view_binary_output_uses_the_threshold(sample_view):
-    dataset, snap = _snapshot(XOR, steps=2)
+    dataset, _, snap = trained(XOR, 2)
     sample_view.set_dataset(dataset)
     sample_view.show_snapshot(snap)
     t, y = snap.target[0], snap.activations[-1][0]
@@ -229,8 +215,8 @@ def test_sample_view_binary_output_uses_the_threshold(sample_view):
 
 
 def test_sample_view_survives_a_snapshot_of_another_network(sample_view):
-    dataset, _ = _snapshot(DIGITS)
-    _, snap = _snapshot(IRIS)
+    dataset, _, _ = trained(DIGITS, 1)
+    _, _, snap = trained(IRIS, 1)
     sample_view.set_dataset(dataset)  # the dataset changed; an old snapshot arrives
     sample_view.show_snapshot(snap)
     assert [row[0] for row in sample_view.input_rows()] == ["x1", "x2", "x3", "x4"]

@@ -7,6 +7,7 @@ from bpviz import forward
 from bpviz.engine.gradcheck import gradcheck
 from bpviz.settings import Settings
 from bpviz.snapshot import make_snapshot
+from helpers import trained
 
 SPIRAL = Settings(dataset="spiral", hidden=(6, 4), activation="tanh", output_activation="sigmoid",
                   loss="binary_cross_entropy", learning_rate=0.1, mode="batch", batch_size=10)
@@ -15,16 +16,12 @@ BLOBS = Settings(dataset="blobs", hidden=(3,), activation="relu", output_activat
 NO_BIAS = Settings(dataset="toy", hidden=(4,), activation="sigmoid", output_activation="sigmoid", bias=False)
 
 
-def _trained(settings, steps=30):
-    dataset, net, trainer = settings.build()
-    for _ in range(steps):
-        st = trainer.step()
-    return dataset, net, make_snapshot(net, st.record, int(st.sample_indices[0]), st, step=st.step)
+STEPS = 30
 
 
 @pytest.mark.parametrize("settings", [SPIRAL, BLOBS, NO_BIAS], ids=["tanh-sigmoid", "relu-softmax", "no-bias"])
 def test_forward_equals_network_predict_bit_for_bit(settings):
-    dataset, net, snap = _trained(settings)
+    dataset, net, snap = trained(settings, STEPS)
     X = np.vstack([dataset.X_train, dataset.X_test])
     acts = forward.forward_all(snap.weights, snap.biases, snap.activation_names, X)
     assert np.array_equal(acts[-1], net.predict(X))
@@ -60,7 +57,7 @@ def test_confusion_matrix_counts():
 
 
 def test_network_from_snapshot_is_an_independent_copy():
-    dataset, net, snap = _trained(SPIRAL)
+    dataset, net, snap = trained(SPIRAL, STEPS)
     copy = forward.network_from_snapshot(snap, "binary_cross_entropy")
     assert copy is not net and copy.sizes == net.sizes
     X = dataset.X_train
@@ -72,7 +69,7 @@ def test_network_from_snapshot_is_an_independent_copy():
 
 
 def test_same_parameters():
-    _, net, snap = _trained(SPIRAL, steps=3)
+    _, net, snap = trained(SPIRAL, 3)
     again = make_snapshot(net, net.backprop(np.zeros((1, 2)), np.zeros((1, 1))), 0)
     assert forward.same_parameters(snap, again)
     net.weights[1][0, 0] += 0.5

@@ -66,6 +66,18 @@ class Presentation(QObject):
         self.window.addAction(action)
         return action
 
+    def _choice_actions(self, choose, choices) -> dict[str, QAction]:
+        """{name: action}: one checkable action per (name, label, tip), of which at most one
+        is checked; triggering one calls ``choose(name)``."""
+        group = QActionGroup(self)
+        actions = {}
+        for name, label, tip in choices:
+            action = self._action(label, lambda _=False, n=name: choose(n), (), tip)
+            action.setCheckable(True)
+            group.addAction(action)
+            actions[name] = action
+        return actions
+
     def _build_actions(self) -> None:
         # Ctrl+= as well: on most layouts "+" needs Shift, and people press Ctrl and the "=" key.
         self.zoom_in_action = self._action("Larger text", self.zoom_in, (QKeySequence.ZoomIn, "Ctrl+="),
@@ -81,22 +93,11 @@ class Presentation(QObject):
         self.reset_layout_action = self._action("Reset layout", self.reset_layout, (),
                                                 "Every panel back in its place and shown")
 
-        self.theme_actions: dict[str, QAction] = {}
-        self._theme_group = QActionGroup(self)
-        for theme in style.THEMES.values():
-            action = self._action(theme.label, lambda _=False, n=theme.name: self.set_theme(n), (),
-                                  f"{theme.label} theme")
-            action.setCheckable(True)
-            self._theme_group.addAction(action)
-            self.theme_actions[theme.name] = action
-        self.palette_actions: dict[str, QAction] = {}
-        self._palette_group = QActionGroup(self)
-        for p in palette.PALETTES.values():
-            action = self._action(p.label, lambda _=False, n=p.name: self.set_palette(n), (),
-                                  f"Weights {p.negative} (negative) to {p.positive} (positive)")
-            action.setCheckable(True)
-            self._palette_group.addAction(action)
-            self.palette_actions[p.name] = action
+        self.theme_actions = self._choice_actions(
+            self.set_theme, [(t.name, t.label, f"{t.label} theme") for t in style.THEMES.values()])
+        self.palette_actions = self._choice_actions(
+            self.set_palette, [(p.name, p.label, f"Weights {p.negative} (negative) to {p.positive} (positive)")
+                               for p in palette.PALETTES.values()])
 
         menu = self._view_menu()
         menu.addSeparator()

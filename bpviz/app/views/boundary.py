@@ -24,68 +24,18 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBox
 from bpviz import forward
 from bpviz.app.views import palette
 from bpviz.app.views.plots import TEST_COLOUR, TRAIN_COLOUR
-from bpviz.app.views.throttle import Throttle
+from bpviz.app.views.learned_colours import (CLASS_COLOURS, THUMBNAIL_MAX_NODES, class_rgb, node_thumbnails,
+                                             output_rgba, pale_neuron_rgba)
+from bpviz.app.views.throttle import SnapshotThrottle, Throttle
 from bpviz.engine.activations import ACTIVATIONS
 
 BOUNDARY_RATE_HZ = 10
 THUMBNAIL_RATE_HZ = 4
-THUMBNAIL_MAX_NODES = 12   # per layer; larger layers get no maps
-THUMBNAIL_STRIDE = 3       # every third grid point: 34 × 34 maps
-# TensorFlow Playground's class colours; more classes continue with Okabe–Ito.
-CLASS_COLOURS = ("#f59322", "#0877bd", "#009E73", "#CC79A7", "#D55E00", "#56B4E9",
-                 "#E6C200", "#555555", "#8C564B", "#9467BD")
-BACKGROUND_STRENGTH = 0.7  # the image never reaches the full class colour, so points stand out
-NEURON_PALENESS = 0.75     # a neuron's map keeps this much of the node colours' strength
 OUTPUT_CURVE = "#222222"
 NEURON_COLOUR = "#8E44AD"
 HEADER_POINT_SIZE = 14
 TICK_POINT_SIZE = 12
 LABEL_CSS = {"font-size": "14pt", "color": "#222"}
-WHITE = np.array([255.0, 255.0, 255.0])
-
-
-def class_rgb(n_classes: int) -> np.ndarray:
-    """(n_classes, 3) float RGB of each class, cycling past ten."""
-    return np.array([QColor(CLASS_COLOURS[c % len(CLASS_COLOURS)]).getRgb()[:3]
-                     for c in range(n_classes)], dtype=np.float64)
-
-
-def output_rgba(outputs: np.ndarray, n_classes: int) -> np.ndarray:
-    """(n, 4) uint8 background colour for network outputs (n, n_outputs).
-
-    One output column: a diverging map, class 0's colour at 0, white at 0.5, class
-    1's at 1. Several: the argmax class's colour, stronger as the largest output
-    rises from chance (1/k) to 1.
-    """
-    colours = class_rgb(n_classes)
-    with np.errstate(invalid="ignore"):
-        if outputs.shape[1] == 1:
-            p = np.clip(np.nan_to_num(outputs[:, 0], nan=0.5), 0.0, 1.0)
-            cls = (p > 0.5).astype(np.intp)
-            strength = np.abs(2.0 * p - 1.0)
-        else:
-            clean = np.nan_to_num(outputs, nan=0.0)
-            cls = np.argmax(clean, axis=1)
-            chance = 1.0 / outputs.shape[1]
-            strength = np.clip((clean[np.arange(len(cls)), cls] - chance) / (1.0 - chance), 0.0, 1.0)
-    strength = BACKGROUND_STRENGTH * strength[:, None]
-    rgb = WHITE + (colours[cls] - WHITE) * strength
-    return np.column_stack([np.rint(rgb), np.full(len(rgb), 255.0)]).astype(np.uint8)
-
-
-def activation_scale(name: str, values: np.ndarray) -> float:
-    """The ±scale a neuron's values are coloured on, the network view's rule: the
-    activation's display range, or the largest |value| for unbounded ones."""
-    lo, hi = ACTIVATIONS[name].display_range if name in ACTIVATIONS else (None, None)
-    if lo is None or hi is None:
-        m = palette.finite_abs_max([values])
-        return m if m > 0 else 1.0
-    return max(abs(lo), abs(hi))
-
-
-def neuron_rgba(values: np.ndarray, activation_name: str) -> np.ndarray:
-    """(..., 4) uint8: a neuron's values in the network view's node colours."""
-    return palette.image_rgba(values, activation_scale(activation_name, values))
 
 
 def _font(point_size: float, bold: bool = False) -> QFont:
@@ -117,12 +67,10 @@ class BoundaryView(QWidget):
         self._mode: str | None = None
         self._grid: forward.PlaneGrid | None = None
         self._line_x: np.ndarray | None = None
-        self._snapshot = None
         self._acts: list[np.ndarray] | None = None
         self._selected: tuple[int, int] | None = None
-        self._stale = False
         self._title = "Decision boundary"
-        self._throttle = Throttle(self._render, BOUNDARY_RATE_HZ, self)
+        self._throttle = SnapshotThrottle(self._render, BOUNDARY_RATE_HZ, self)
         self._thumb_throttle = Throttle(self._emit_thumbnails, THUMBNAIL_RATE_HZ, self)
 
         self._caption = QLabel()
@@ -190,7 +138,7 @@ class BoundaryView(QWidget):
         """Choose what to draw for this dataset; clears the picture and the selection."""
         was_drawable = self._mode is not None if self._dataset is not None else None
         self._dataset = dataset
-        self._snapshot = self._acts = None
+        self._acts = None
         self._selected = None
         self._throttle.cancel()
         self._thumb_throttle.cancel()
@@ -233,9 +181,6 @@ class BoundaryView(QWidget):
     def show_snapshot(self, snapshot) -> None:
         if self._mode is None:
             return
-        if self._snapshot is not None and forward.same_parameters(snapshot, self._snapshot):
-            return
-        self._snapshot = snapshot
         self._throttle.submit(snapshot)
 
     def flush(self) -> None:
@@ -245,9 +190,10 @@ class BoundaryView(QWidget):
 
     def select_neuron(self, layer: int, index: int) -> None:
         """Show neuron ``index`` of ``layer`` (1..L) instead of the output; layer 0 is ignored."""
-        if self._mode is None or layer < 1 or self._snapshot is None:
+        snapshot = self._throttle.latest
+        if self._mode is None or layer < 1 or snapshot is None:
             return
-        if layer >= len(self._snapshot.sizes) or not 0 <= index < self._snapshot.sizes[layer]:
+        if layer >= len(snapshot.sizes) or not 0 <= index < snapshot.sizes[layer]:
             return
         self._selected = (layer, index)
         self._back.show()
@@ -313,8 +259,7 @@ class BoundaryView(QWidget):
 
     def showEvent(self, event):  # noqa: N802 - Qt override
         super().showEvent(event)
-        if self._stale and self._snapshot is not None:
-            self._throttle.submit(self._snapshot)
+        self._throttle.resubmit_if_stale()
 
     # --- building -----------------------------------------------------------------------
 
@@ -406,9 +351,9 @@ class BoundaryView(QWidget):
         """One forward pass over the grid (or line), then the picture and the node maps."""
         thumbs = self._mode == "plane" and self._maps_box.isChecked()
         if not self.isVisible() and not thumbs:
-            self._stale = True
+            self._throttle.stale = True
             return
-        self._stale = False
+        self._throttle.stale = False
         inputs = self._grid.points if self._mode == "plane" else self._line_x
         self._acts = forward.forward_all(snapshot.weights, snapshot.biases, snapshot.activation_names, inputs)
         if self._selected is not None and not self._selection_fits(snapshot):
@@ -438,11 +383,8 @@ class BoundaryView(QWidget):
         d = self._dataset
         level = None
         if self._selected is not None:
-            name = self._snapshot.activation_names[self._selected[0]]
-            rgba = neuron_rgba(values.ravel(), name).reshape(*shape, 4)
-            # Paler than the node colours, so the data points stay visible on it.
-            rgba = rgba.copy()
-            rgba[..., :3] = np.rint(255.0 - NEURON_PALENESS * (255.0 - rgba[..., :3])).astype(np.uint8)
+            name = self._throttle.latest.activation_names[self._selected[0]]
+            rgba = pale_neuron_rgba(values.ravel(), name).reshape(*shape, 4)
         elif d.is_classification:
             rgba = output_rgba(values.reshape(-1, values.shape[-1]), len(d.class_names)).reshape(*shape, 4)
             level = 0.5 if values.shape[-1] == 1 else None
@@ -473,10 +415,11 @@ class BoundaryView(QWidget):
         if d is None or self._mode is None:
             self._caption.setText("")
             return
-        if self._selected is not None and self._snapshot is not None:
+        snapshot = self._throttle.latest
+        if self._selected is not None and snapshot is not None:
             layer, index = self._selected
-            name = self._snapshot.activation_names[layer]
-            who = node_name(layer, index, len(self._snapshot.sizes))
+            name = snapshot.activation_names[layer]
+            who = node_name(layer, index, len(snapshot.sizes))
             if self._mode == "plane":
                 rng = ACTIVATIONS[name].display_range
                 low = "0" if rng[0] == 0 else "−"
@@ -505,8 +448,8 @@ class BoundaryView(QWidget):
         if not on:
             self._thumb_throttle.cancel()
             self.thumbnails_ready.emit({})
-        elif self._snapshot is not None and self._mode == "plane":
-            self._throttle.submit(self._snapshot)
+        elif self._mode == "plane":
+            self._throttle.resubmit()
 
     def _emit_thumbnails(self, item) -> None:
         snapshot, acts = item
@@ -518,24 +461,6 @@ class BoundaryView(QWidget):
     def _curve_xy(curve: pg.PlotDataItem) -> tuple[np.ndarray, np.ndarray]:
         x, y = curve.getOriginalDataset()
         return (np.empty(0) if x is None else np.array(x), np.empty(0) if y is None else np.array(y))
-
-
-def node_thumbnails(acts: list[np.ndarray], activation_names, shape: tuple[int, int],
-                    stride: int = THUMBNAIL_STRIDE) -> dict[tuple[int, int], np.ndarray]:
-    """{(layer, i): (h, w, 4) uint8} for every node of the layers of at most
-    THUMBNAIL_MAX_NODES nodes (inputs and outputs too): its activation on every
-    ``stride``-th grid point, coloured like the network view's nodes. Row 0 is the
-    lowest y."""
-    maps = {}
-    for layer in range(len(acts)):
-        a = acts[layer]
-        if a.shape[1] > THUMBNAIL_MAX_NODES:
-            continue
-        name = activation_names[layer]
-        small = a.reshape(*shape, a.shape[1])[::stride, ::stride]
-        for i in range(a.shape[1]):
-            maps[(layer, i)] = neuron_rgba(small[..., i], name)
-    return maps
 
 
 def _point_size(n: int) -> float:

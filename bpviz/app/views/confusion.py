@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from bpviz import forward
-from bpviz.app.views.throttle import Throttle
+from bpviz.app.views.throttle import SnapshotThrottle
 
 CONFUSION_RATE_HZ = 4
 RIGHT = np.array([8.0, 119.0, 189.0])     # Playground blue
@@ -43,10 +43,8 @@ class ConfusionView(QWidget):
         super().__init__(parent)
         self.setMinimumSize(240, 160)
         self._dataset = None
-        self._snapshot = None
-        self._stale = False
         self._counts: dict[str, np.ndarray] = {}
-        self._throttle = Throttle(self._render, CONFUSION_RATE_HZ, self)
+        self._throttle = SnapshotThrottle(self._render, CONFUSION_RATE_HZ, self)
         self._title_font = QFont()
         self._title_font.setPointSizeF(TITLE_POINT_SIZE)
         self._title_font.setBold(True)
@@ -57,7 +55,6 @@ class ConfusionView(QWidget):
 
     def set_dataset(self, dataset) -> None:
         self._dataset = dataset
-        self._snapshot = None
         self._counts = {}
         self._throttle.cancel()
         self.update()
@@ -65,9 +62,6 @@ class ConfusionView(QWidget):
     def show_snapshot(self, snapshot) -> None:
         if self._dataset is None or not self._dataset.is_classification:
             return
-        if self._snapshot is not None and forward.same_parameters(snapshot, self._snapshot):
-            return
-        self._snapshot = snapshot
         self._throttle.submit(snapshot)
 
     def flush(self) -> None:
@@ -96,8 +90,7 @@ class ConfusionView(QWidget):
 
     def showEvent(self, event):  # noqa: N802 - Qt override
         super().showEvent(event)
-        if self._stale and self._snapshot is not None:
-            self._throttle.submit(self._snapshot)
+        self._throttle.resubmit_if_stale()
 
     def paintEvent(self, event):  # noqa: N802 - Qt override
         p = QPainter(self)
@@ -119,9 +112,9 @@ class ConfusionView(QWidget):
 
     def _render(self, snapshot) -> None:
         if not self.isVisible():
-            self._stale = True
+            self._throttle.stale = True
             return
-        self._stale = False
+        self._throttle.stale = False
         d = self._dataset
         n_classes = len(d.class_names)
         counts = {}

@@ -9,6 +9,10 @@ instead of starving the window (and, through the GIL, the training thread). A va
 that arrives while the view is idle is drawn at once (single steps show without
 delay); later ones replace each other until the pause is over, and the last one is
 always drawn.
+
+SnapshotThrottle adds what such views share: a snapshot with the same weights as the
+latest one is dropped (a pause or a preview re-sends them), and a redraw the view
+skipped while hidden is made when it shows again.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import time
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer
+
+from bpviz import forward
 
 _NOTHING = object()
 
@@ -63,3 +69,37 @@ class Throttle(QObject):
     def cancel(self) -> None:
         self._timer.stop()
         self._pending = _NOTHING
+
+
+class SnapshotThrottle(Throttle):
+    """A Throttle of snapshots that remembers the latest one (``latest``).
+
+    The callback sets ``stale`` when it skips a redraw because the view is hidden;
+    the view's showEvent then calls ``resubmit_if_stale``.
+    """
+
+    def __init__(self, callback: Callable[[Any], None], max_rate_hz: float, parent: QObject | None = None):
+        super().__init__(callback, max_rate_hz, parent)
+        self.latest = None
+        self.stale = False
+
+    def submit(self, snapshot) -> None:
+        if self.latest is not None and forward.same_parameters(snapshot, self.latest):
+            return
+        self.latest = snapshot
+        super().submit(snapshot)
+
+    def resubmit(self) -> None:
+        """Draw the latest snapshot again (the view's own options changed)."""
+        if self.latest is not None:
+            super().submit(self.latest)
+
+    def resubmit_if_stale(self) -> None:
+        if self.stale:
+            self.resubmit()
+
+    def cancel(self) -> None:
+        """Drop the pending snapshot and forget the latest (a new dataset)."""
+        super().cancel()
+        self.latest = None
+        self.stale = False
