@@ -259,15 +259,24 @@ def resident_mib() -> float:
 
 def memory_rows_here(steps: int) -> list[Row]:
     """Resident size after ``steps`` per-sample Iris steps with the rewind history on,
-    recorded as the worker records it (bpviz.history.StepRecorder); each TrainStep is
-    dropped as the worker drops it."""
-    from bpviz.history import StepRecorder
+    recorded as the worker records it (the gradient-norm sums, a new sum per epoch,
+    StepHistory.record_step); each TrainStep is dropped as the worker drops it."""
+    import numpy as np
+
+    from bpviz.history import StepHistory, add_grad_norms
     from bpviz.settings import Settings
 
-    _, _, trainer = Settings(dataset="iris", hidden=(5,), epochs=None).build()
-    recorder = StepRecorder(trainer)
+    _, net, trainer = Settings(dataset="iris", hidden=(5,), epochs=None).build()
+    history, n_epochs, epoch_steps = StepHistory(), 0, 0
+    norms = np.zeros(len(net.weights))
+    history.record_step(trainer, n_epochs=n_epochs, epoch_grad_norms=norms, epoch_steps=epoch_steps)
     for _ in range(steps):
-        recorder.after_step(trainer.step())
+        done = trainer.step()
+        add_grad_norms(norms, done.record)
+        epoch_steps += 1
+        if done.epoch_done:
+            n_epochs, epoch_steps, norms = n_epochs + 1, 0, np.zeros(len(net.weights))
+        history.record_step(trainer, n_epochs=n_epochs, epoch_grad_norms=norms, epoch_steps=epoch_steps)
     return [Row("memory", f"resident size after {steps:,} Iris steps, history on", resident_mib(), "MiB")]
 
 
