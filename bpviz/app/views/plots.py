@@ -20,6 +20,9 @@ from bpviz.app.views import palette
 from bpviz.app.views.throttle import Throttle
 
 PLAYING_RATE_HZ = 2
+# Epoch axis spans at least 1..MIN_EPOCH_SPAN; runs of up to DOT_EPOCHS epochs get dots.
+MIN_EPOCH_SPAN = 10
+DOT_EPOCHS = 30
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 TRAIN_COLOUR = "#0072B2"
@@ -179,7 +182,11 @@ class _Plot:
 
     def set_curve(self, key: str, x: np.ndarray, y: np.ndarray) -> None:
         y = _finite_or_empty(y)
-        self.curves[key].setData(x[:len(y)], y)
+        curve = self.curves[key]
+        # Dots while there are few epochs: one epoch is a point, not an invisible line.
+        dots = len(y) <= DOT_EPOCHS
+        curve.setData(x[:len(y)], y, symbol="o" if dots else None, symbolSize=8,
+                      symbolPen=None, symbolBrush=curve.opts["pen"].color())
         finite = y[np.isfinite(y)]
         self._last[key] = float(finite[-1]) if len(finite) else None
 
@@ -273,7 +280,11 @@ class TrainingPlots(QWidget):
     def _draw_history(self, history) -> None:
         if history.n_epochs == self._shown_epochs:
             return
-        if self._shown_epochs <= 0 < history.n_epochs:
+        if history.n_epochs < MIN_EPOCH_SPAN:
+            # Whole epochs 1..10 until the run is longer: a single epoch auto-ranged
+            # would sit alone on an axis from −3 to 5.
+            self._loss.item.setXRange(1, MIN_EPOCH_SPAN, padding=0.05)
+        elif self._shown_epochs < MIN_EPOCH_SPAN:
             self._loss.item.enableAutoRange(x=True)
         self._shown_epochs = history.n_epochs
         x = np.arange(1, history.n_epochs + 1, dtype=np.float64)
@@ -298,7 +309,7 @@ class TrainingPlots(QWidget):
             plot.clear_curves()
         self._ensure_grad_curves(0)
         # Whole epochs from the start, not the 0..1 an empty plot would show.
-        self._loss.item.setXRange(1, 10, padding=0.0)
+        self._loss.item.setXRange(1, MIN_EPOCH_SPAN, padding=0.05)
 
     def set_font_scale(self, scale: float) -> None:
         """Titles, tick labels and axis labels at ``scale`` × their normal size."""
