@@ -287,6 +287,7 @@ def test_many_node_colours_do_not_abort(qtbot):
     rects = [QtCore.QRectF(10 * (i % 40), 10 * (i // 40), 8, 8) for i in range(1000)]
     item.set_geometry(rects, [], np.zeros((0, 4)), QtGui.QFont(), list(range(0, 1000, 10)))
     image = QtGui.QImage(420, 260, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(QtCore.Qt.GlobalColor.transparent)
     rng = np.random.default_rng(0)
     bars = np.tile([0.0, 0.0, 5.0, 3.0], (1000, 1))
     for _ in range(300):
@@ -296,6 +297,10 @@ def test_many_node_colours_do_not_abort(qtbot):
         painter = QtGui.QPainter(image)
         item.paint(painter, None, None)
         painter.end()
+    # Still alive after ~300,000 brush calls, and the last frame really painted
+    # every node: the centre of the last node is no longer transparent.
+    centre = rects[-1].center().toPoint()
+    assert image.pixelColor(centre).alpha() == 255
 
 
 def test_many_snapshots_through_the_view(make_view):
