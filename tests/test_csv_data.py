@@ -278,12 +278,19 @@ CSV_ALPHABET = st.sampled_from(list("0123456789.,;\t\n\r\"' -+eEinfaNxy") + ["na
 
 
 def _only_bpviz_errors(path, target):
-    for call in (lambda: read_table(path), lambda: load_csv(path, target),
+    """Either a clear BpvizError, or a result with nothing non-finite in it."""
+    try:
+        read_table(path)
+    except BpvizError as exc:
+        assert str(exc), "an error must say what is wrong"
+    for call in (lambda: load_csv(path, target),
                  lambda: load_csv(path, target, target_is_class=True, scaling="zscore")):
         try:
-            call()
-        except BpvizError:
-            pass
+            dataset = call()
+        except BpvizError as exc:
+            assert str(exc), "an error must say what is wrong"
+        else:
+            assert np.isfinite(dataset.X_train).all() and np.isfinite(dataset.T_train).all()
 
 
 @FUZZ
