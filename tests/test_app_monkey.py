@@ -196,7 +196,7 @@ class Monkey:
         """Pause, let every queued command run, and wait for the worker to go quiet."""
         window, qtbot = self.window, self.qtbot
         for _ in range(3):
-            qtbot.waitUntil(lambda: window.worker._commands.empty(), timeout=TIMEOUT)
+            qtbot.waitUntil(lambda: not window.worker.has_pending_commands(), timeout=TIMEOUT)
             qtbot.wait(60)
             if window._playing:
                 window.play_action.trigger()

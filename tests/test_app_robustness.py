@@ -376,7 +376,7 @@ def test_paused_worker_is_idle_after_a_burst(qtbot, window, watchdog):
     rng = random.Random(7)
     for _ in range(80):
         _random_action(rng, window)
-    qtbot.waitUntil(lambda: window.worker._commands.empty(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not window.worker.has_pending_commands(), timeout=TIMEOUT)
     qtbot.wait(50)
     if window._playing:
         window.play_action.trigger()

@@ -6,6 +6,8 @@ queue instead of queued slot calls: every public method only enqueues a function
 which the loop runs between two training steps. While playing, the loop publishes a
 snapshot at most at display rate and only when the window has drawn the previous
 one, so training is never slowed to the window's pace and signals never pile up.
+At full speed it trains in a tight inner loop until a frame is due or a command
+arrives, whose only per-step cost besides the step is a look at the command queue.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import queue
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -142,7 +144,10 @@ class TrainingWorker(QObject):
 
     def __init__(self) -> None:
         super().__init__()
-        self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
+        # Appended here, run and removed on the worker thread (deque's append and
+        # popleft are atomic); _wake lets an idle loop sleep until a command comes.
+        self._commands: deque[Callable[[], None]] = deque()
+        self._wake = threading.Event()
         self._stop = threading.Event()
         self._drawn = threading.Event()
         self._drawn.set()
@@ -229,10 +234,15 @@ class TrainingWorker(QObject):
 
     def stop(self) -> None:
         self._stop.set()
-        self._commands.put(lambda: None)
+        self._send(lambda: None)
+
+    def has_pending_commands(self) -> bool:
+        """True while a command sent to the worker has not started yet."""
+        return bool(self._commands)
 
     def _send(self, command: Callable[[], None]) -> None:
-        self._commands.put(command)
+        self._commands.append(command)
+        self._wake.set()
 
     # --------------------------------------------------------- the worker thread
     @Slot()
@@ -242,7 +252,7 @@ class TrainingWorker(QObject):
             try:
                 self._run_commands()
                 if self._playing and not self._stop.is_set():
-                    self._play_once()
+                    self._play()
             except DivergenceError as exc:
                 self._on_divergence(str(exc))
             except Exception:  # noqa: BLE001 - a worker must survive and report anything
@@ -252,42 +262,54 @@ class TrainingWorker(QObject):
                 self.training_failed.emit(message.strip().splitlines()[-1])
 
     def _run_commands(self) -> None:
-        if self._playing:
-            wait = 0.0
-            if self._steps_per_second:
-                wait = max(0.0, self._next_step_time - time.perf_counter())
-        else:
-            wait = None
-        try:
-            command = self._commands.get(timeout=wait) if wait != 0.0 else self._commands.get_nowait()
-        except queue.Empty:
-            return
-        command()
-        while True:
-            try:
-                self._commands.get_nowait()()
-            except queue.Empty:
-                return
+        """Run the commands sent so far, first waiting for one: while paused as long as
+        it takes, at a set speed until the next step is due, at full speed not at all."""
+        if not self._playing:
+            self._wake.wait()
+        elif self._steps_per_second:
+            self._wake.wait(max(0.0, self._next_step_time - time.perf_counter()))
+        self._wake.clear()
+        commands = self._commands
+        while commands:
+            commands.popleft()()
 
-    def _play_once(self) -> None:
+    def _play(self) -> None:
         model = self._model
         if model is None:
             self._set_playing(False)
             return
-        now = time.perf_counter()
         if self._steps_per_second:
-            if now < self._next_step_time:
+            self._play_step(model)
+            return
+        commands, drawn = self._commands, self._drawn
+        due = self._last_publish + self._frame_interval
+        while not commands:
+            done = self._train_step(model)
+            if done.epoch_done and self._limit_reached(model):
+                self._finish(model, done)
                 return
-            self._next_step_time = now + 1.0 / self._steps_per_second
+            if drawn.is_set() and time.perf_counter() >= due:
+                self._publish(model, done)
+                return
+
+    def _play_step(self, model: _Model) -> None:
+        """One step at a set speed, when it is due; at up to 60 steps a second every
+        step is shown, faster ones at display rate."""
+        now = time.perf_counter()
+        if now < self._next_step_time:
+            return
+        self._next_step_time = now + 1.0 / self._steps_per_second
         done = self._train_step(model)
         if self._limit_reached(model):
-            self._set_playing(False)
+            self._finish(model, done)
+        elif self._steps_per_second <= 60 or (now - self._last_publish >= self._frame_interval
+                                               and self._drawn.is_set()):
             self._publish(model, done)
-            self.finished.emit()
-            return
-        slow = self._steps_per_second is not None and self._steps_per_second <= 60
-        if slow or (now - self._last_publish >= self._frame_interval and self._drawn.is_set()):
-            self._publish(model, done)
+
+    def _finish(self, model: _Model, done: TrainStep) -> None:
+        self._set_playing(False)
+        self._publish(model, done)
+        self.finished.emit()
 
     def _train_step(self, model: _Model) -> TrainStep:
         done = model.trainer.step()
