@@ -93,7 +93,7 @@ def visualised_rows(quick: bool) -> list[Row]:
     app = _app()
     seconds, rounds = (0.5, 1) if quick else (1.5, 3)
     window = _open_window(app, _digits_settings())
-    batch = window.worker._model.trainer.batch_size
+    batch = _digits_settings().build()[2].batch_size
     shown: list[tuple[float, int, float]] = []
     window.snapshot_shown.connect(
         lambda s: shown.append((time.perf_counter(), s.step, time.thread_time())) if s.playing else None)

@@ -1,7 +1,7 @@
-"""Snapshots: immutable copies of what the views show, made on the worker thread.
+"""Snapshots: immutable copies of what the views show, made by the training loop.
 
-A snapshot owns its arrays (copies, marked read-only), so the worker can go on
-training while the window draws. It holds the weights after the shown step and the
+A snapshot owns its arrays (copies, marked read-only, also after crossing from the
+training process in a pickle), so training can go on while the window draws. It holds the weights after the shown step and the
 activations, pre-activations and deltas of one sample of that step. No Qt here.
 """
 
@@ -23,6 +23,15 @@ def frozen_copy(a: np.ndarray) -> np.ndarray:
 
 def _frozen(arrays) -> tuple[np.ndarray, ...]:
     return tuple(frozen_copy(a) for a in arrays)
+
+
+def _freeze(value) -> None:
+    """Mark every array in ``value`` (an array or nested tuples of them) read-only."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, tuple):
+        for item in value:
+            _freeze(item)
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,12 @@ class Snapshot:
     @property
     def n_layers(self) -> int:
         return len(self.sizes)
+
+    def __setstate__(self, state: dict) -> None:
+        # Unpickled arrays are writeable; a snapshot's never are.
+        self.__dict__.update(state)
+        for value in state.values():
+            _freeze(value)
 
     @property
     def is_preview(self) -> bool:

@@ -1,6 +1,11 @@
-"""Helpers shared by the view tests: snapshots of real training runs, and widgets
-handed to qtbot."""
+"""Helpers shared by the view tests: snapshots of real training runs, widgets
+handed to qtbot, and ways into the training process (its state, injected failures)."""
 
+import uuid
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from bpviz.engine.training import Trainer
 from bpviz.snapshot import make_snapshot
 
 
@@ -26,3 +31,44 @@ def added(qtbot, widget, size, show=True):
     if show:
         widget.show()
     return widget
+
+
+class FailingTrainer(Trainer):
+    """A Trainer whose step raises RuntimeError("injected failure …") at chosen steps:
+    ``fail_at`` holds step counts (the updates done before the failing call)."""
+
+    fail_at: frozenset = frozenset()
+
+    def step(self):
+        if self.step_count in self.fail_at:
+            self.fail_at = self.fail_at - {self.step_count}  # each failure happens once
+            raise RuntimeError(f"injected failure at step {self.step_count}")
+        return super().step()
+
+
+def start_failing_run(window, *fail_at):
+    """Start a new run of the window's settings whose trainer fails at the steps
+    ``fail_at``. Training runs in another process, so the failure travels there
+    inside the pickled trainer, not as a patch of this process's code."""
+    dataset, net, trainer = window.settings.build(window.dataset)
+    trainer.__class__ = FailingTrainer
+    trainer.fail_at = frozenset(fail_at)
+    window.start_run(window.settings, dataset, net, trainer)
+
+
+class _Relay(QObject):
+    captured = Signal(object)
+
+
+def captured(qtbot, window, timeout=10000):
+    """The training state now (a training_loop.Capture), asked for as File ▸ Save
+    asks; it comes after every command sent before it has run."""
+    relay, got, token = _Relay(), [], f"test-capture-{uuid.uuid4().hex}"
+    relay.captured.connect(lambda c: got.append(c) if c.request == token else None)
+    window.worker.state_captured.connect(relay.captured, Qt.ConnectionType.QueuedConnection)
+    try:
+        window.worker.capture(token)
+        qtbot.waitUntil(lambda: bool(got), timeout=timeout)
+    finally:
+        window.worker.state_captured.disconnect(relay.captured)
+    return got[0]

@@ -15,6 +15,8 @@ from bpviz.equations import PAUSED_MESSAGE
 from bpviz.exports import export_weights_json
 from bpviz.settings import Settings
 
+from helpers import captured
+
 TIMEOUT = 5000
 NUMBER = re.compile(r"[−-]?\d+\.\d+")
 SETTINGS = Settings(dataset="iris", hidden=(5,), activation="tanh", output_activation="sigmoid",
@@ -162,9 +164,9 @@ def test_editing_a_weight_changes_exactly_that_entry(qtbot, window):
     expected[0][1, 3] = 0.125
     for got, want in zip(after, expected):
         np.testing.assert_array_equal(got, want)
-    # the engine's own arrays (the worker is idle while paused)
-    net = window.worker._model.net
-    for got, want in zip(net.weights + net.biases, expected):
+    # the engine's own arrays, in the training process
+    state = captured(qtbot, window).trainer_state
+    for got, want in zip(state.weights + state.biases, expected):
         np.testing.assert_array_equal(got, want)
     assert window.last_snapshot.is_preview  # the pass shown is under the new weights
     assert window.last_snapshot.step == snap.step

@@ -6,10 +6,12 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from bpviz import history as history_module
 from bpviz.app.views.network_phase import PendingLook
 from bpviz.phases import Phase, phases_for
+from bpviz.history import DEFAULT_MAX_STEPS
 from bpviz.settings import Settings
+
+from helpers import captured
 
 TIMEOUT = 10000
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -142,12 +144,11 @@ def test_left_restores_the_exact_previous_state(make_window, qtbot, optimizer):
         press(qtbot, window, Qt.Key.Key_Left)
         assert same_snapshot(wait_for_step(qtbot, window, step), shown[step])
     net, trainer, _ = reference(settings, 3)
-    model = window.worker._model  # the worker is idle: nothing moves under the test
-    assert equal_arrays(model.net.weights, net.weights) and equal_arrays(model.net.biases, net.biases)
-    assert equal_arrays(optimizer_arrays(model.trainer.optimizer.state()),
-                        optimizer_arrays(trainer.optimizer.state()))
-    assert model.trainer.optimizer.state().get("t") == trainer.optimizer.state().get("t")
-    assert np.array_equal(model.trainer.order, trainer.order)
+    state = captured(qtbot, window).trainer_state  # the training process's own state
+    assert equal_arrays(state.weights, net.weights) and equal_arrays(state.biases, net.biases)
+    assert equal_arrays(optimizer_arrays(state.optimizer), optimizer_arrays(trainer.optimizer.state()))
+    assert state.optimizer.get("t") == trainer.optimizer.state().get("t")
+    assert np.array_equal(state.order, trainer.order)
     # Stepping on from the restored state redoes the same steps exactly.
     press(qtbot, window, Qt.Key.Key_Right)
     assert same_snapshot(wait_for_step(qtbot, window, 4), shown[4])
@@ -181,19 +182,18 @@ def test_a_thousand_steps_back_across_epochs(make_window, qtbot):
         assert np.array_equal(getattr(again.history, curve), getattr(last.history, curve), equal_nan=True)
 
 
-def test_the_buffer_length_is_capped(make_window, qtbot, monkeypatch):
-    monkeypatch.setattr(history_module, "DEFAULT_MAX_STEPS", 50)
-    window = make_window(Settings())
-    for _ in range(2):
-        epoch = window.last_snapshot.epoch
-        window.step_epoch()
-        qtbot.waitUntil(lambda: window.last_snapshot.epoch == epoch + 1, timeout=TIMEOUT)
+def test_the_buffer_length_is_capped(make_window, qtbot):
+    cap = DEFAULT_MAX_STEPS  # the training process's own: a patch here would not reach it
+    window = make_window(Settings(epochs=None))
+    window.play_action.trigger()
+    qtbot.waitUntil(lambda: window.last_snapshot.step > cap + 100, timeout=60000)
+    window.play_action.trigger()
+    qtbot.waitUntil(lambda: not window.last_snapshot.playing, timeout=TIMEOUT)
     last = window.last_snapshot.step
-    assert window.last_snapshot.recorded_steps == (last - 49, last)
-    assert len(window.worker._model.steps) == 50
+    assert window.last_snapshot.recorded_steps == (last - cap + 1, last)
     slider = window.stepper.timeline.slider
-    assert (slider.minimum(), slider.maximum(), slider.value()) == (last - 49, last, last)
-    window.stepper.go_to_step(last - 60)  # no longer recorded: nothing happens
+    assert (slider.minimum(), slider.maximum(), slider.value()) == (last - cap + 1, last, last)
+    window.stepper.go_to_step(last - cap - 10)  # no longer recorded: nothing happens
     qtbot.wait(200)
     assert window.last_snapshot.step == last
 

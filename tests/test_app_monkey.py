@@ -201,7 +201,7 @@ class Monkey:
             if window._playing:
                 window.play_action.trigger()
         qtbot.waitUntil(lambda: not window._playing and not window.last_snapshot.playing, timeout=TIMEOUT)
-        qtbot.waitUntil(lambda: window.worker._drawn.is_set(), timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: not window.worker.has_pending_commands(), timeout=TIMEOUT)
 
 
 def finite(snapshot):
@@ -235,7 +235,7 @@ def test_monkey(qtbot, no_blocking_dialogs, capfd, request, seed):
     step = window.last_snapshot.step
     qtbot.wait(200)
     assert window.last_snapshot.step == step, "the worker trains while paused"
-    assert not window.worker._playing
+    assert not window.last_snapshot.playing
 
     # A divergence may have left NaN weights on screen; going back restores finite ones.
     if not finite(window.last_snapshot):

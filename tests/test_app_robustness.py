@@ -12,9 +12,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from bpviz.engine.training import Trainer
 from bpviz.presets import get_preset
 from bpviz.settings import Settings
+
+from helpers import start_failing_run
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -263,19 +264,10 @@ def test_spin_boxes_never_hand_on_an_invalid_value(qtbot, monkeypatch, generated
 
 # --- 4. the worker thread's life ---------------------------------------------------------
 
-def test_an_exception_in_the_worker_is_reported_and_the_window_stays_usable(
-        qtbot, window, monkeypatch, caplog):
+def test_an_exception_in_the_worker_is_reported_and_the_window_stays_usable(qtbot, window, caplog):
     failures = Failures(window)
-    original = Trainer.step
-    calls = {"n": 0}
-
-    def failing_step(self):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise RuntimeError("injected failure")
-        return original(self)
-
-    monkeypatch.setattr(Trainer, "step", failing_step)
+    start_failing_run(window, 0)
+    qtbot.waitUntil(lambda: window.last_snapshot.run_id == window.run_id, timeout=TIMEOUT)
     caplog.set_level(logging.INFO, logger="bpviz")
     window.step_action.trigger()
     qtbot.waitUntil(lambda: bool(failures.messages), timeout=TIMEOUT)
@@ -294,16 +286,10 @@ def test_an_exception_in_the_worker_is_reported_and_the_window_stays_usable(
     wait_idle(qtbot, window)
 
 
-def test_an_exception_while_playing_pauses(qtbot, window, monkeypatch):
+def test_an_exception_while_playing_pauses(qtbot, window):
     failures = Failures(window)
-    original = Trainer.step
-
-    def failing_step(self):
-        if self.step_count == 30:
-            raise RuntimeError("injected failure at step 30")
-        return original(self)
-
-    monkeypatch.setattr(Trainer, "step", failing_step)
+    start_failing_run(window, 30)
+    qtbot.waitUntil(lambda: window.last_snapshot.run_id == window.run_id, timeout=TIMEOUT)
     window.play_action.trigger()
     qtbot.waitUntil(lambda: bool(failures.messages), timeout=TIMEOUT)
     wait_idle(qtbot, window)

@@ -24,6 +24,7 @@ GUI_ROWS = [
     "digits 64-32-16-10 headless Trainer loop",
     "digits 64-32-16-10 playing in the window",
     "window frames while playing",
+    "GUI thread's share of the time while playing",
     "playing / headless",
     "network view 64-32-16-10, update + paint",
     "network view 784-32-10, update + paint",

@@ -84,6 +84,11 @@ class Activation:
     derivative_formula: str = ""
     output_only: bool = False
 
+    def __reduce__(self):
+        # Pickled by name (the functions are lambdas): a network crosses to the
+        # training process and back as the same registered activation.
+        return (_activation_named, (self.name,))
+
     def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
         """∂L/∂z from ∂L/∂a; all arrays ``(n_samples, n_nodes)``."""
         if self.derivative is None:
@@ -130,6 +135,10 @@ ACTIVATIONS: dict[str, Activation] = {
 
 HIDDEN_ACTIVATIONS = tuple(n for n, a in ACTIVATIONS.items() if not a.output_only)
 OUTPUT_ACTIVATIONS = tuple(ACTIVATIONS)
+
+
+def _activation_named(name: str) -> Activation:
+    return ACTIVATIONS[name]
 
 
 def get_activation(name: str, *, hidden: bool = False) -> Activation:

@@ -51,6 +51,9 @@ class Loss:
     per_sample: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
     canonical: str | None = None
 
+    def __reduce__(self):
+        return (_loss_named, (self.name,))  # by name, as activations are
+
     def allows(self, output_activation: str) -> bool:
         return self.canonical is None or self.canonical == output_activation
 
@@ -87,6 +90,10 @@ LOSSES: dict[str, Loss] = {
              _binary_cross_entropy, canonical="sigmoid"),
     )
 }
+
+
+def _loss_named(name: str) -> Loss:
+    return LOSSES[name]
 
 
 def get_loss(name: str, output_activation: str) -> Loss:
