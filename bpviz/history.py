@@ -47,9 +47,12 @@ def add_grad_norms(sums: np.ndarray, record: StepRecord) -> None:
     """Add each weight gradient's Frobenius norm ‖∂L/∂W_k‖ to ``sums[k]`` (the
     per-epoch means of the gradient plot); about 1 µs a layer. ``vdot`` because it
     sets no floating-point flags: an overflowing gradient gives inf, not a warning."""
-    for k, g in enumerate(record.weight_grads):
+    vdot, sqrt = np.vdot, math.sqrt  # local names: this runs after every step
+    k = 0
+    for g in record.weight_grads:
         flat = g.ravel()
-        sums[k] += math.sqrt(np.vdot(flat, flat))
+        sums[k] += sqrt(vdot(flat, flat))
+        k += 1
 
 
 @dataclass(frozen=True)
@@ -207,16 +210,16 @@ class StepHistory:
         every step: a checkpoint when one is due (see the module), else only the step's
         learning rate (about 1 µs). The arguments are ``capture``'s."""
         step = trainer.step_count
-        if step in self and step > self._first:
-            self.truncate_after(step - 1)
-        if (self._rates and self._last == step - 1 and trainer.batch_index != 0
-                and step - self._checkpoints[-1].step < self.checkpoint_every):
-            self._rates.append(float(trainer.optimizer.learning_rate))
+        if (self._last == step - 1 and self._rates and trainer.batch_index != 0
+                and step - self._checkpoints[-1].state.step < self.checkpoint_every):
+            self._rates.append(trainer.optimizer.learning_rate)
             self._last = step
             self.nbytes += STEP_OVERHEAD
             if step - self._first >= self.max_steps:
                 self._trim()
             return
+        if step in self and step > self._first:
+            self.truncate_after(step - 1)
         self.record(self.capture(trainer, n_epochs=n_epochs, epoch_grad_norms=epoch_grad_norms,
                                  epoch_steps=epoch_steps))
 
@@ -244,11 +247,20 @@ class StepHistory:
 
     def _trim(self) -> None:
         """Drop the oldest steps, and checkpoints no kept step needs, while over a bound."""
-        while len(self) > 1 and (len(self) > self.max_steps or self.nbytes > self.max_bytes):
-            self._first += 1
-            while len(self._checkpoints) > 1 and self._checkpoints[1].step <= self._first:
-                dropped = self._checkpoints.popleft()
-                n = self._checkpoints[0].step - dropped.step
-                for _ in range(n):
-                    self._rates.popleft()
-                self.nbytes -= dropped.nbytes + n * STEP_OVERHEAD
+        first = max(self._first, self._last + 1 - self.max_steps)
+        self._drop_checkpoints_before(first)
+        while self.nbytes > self.max_bytes and first < self._last:
+            # Bytes go only with a checkpoint: skip to the next one (or to the last step).
+            first = self._checkpoints[1].step if len(self._checkpoints) > 1 else self._last
+            self._drop_checkpoints_before(first)
+        self._first = first
+
+    def _drop_checkpoints_before(self, first: int) -> None:
+        """Drop the checkpoints (and their steps' rates) that no step from ``first`` on needs."""
+        checkpoints, rates = self._checkpoints, self._rates
+        while len(checkpoints) > 1 and checkpoints[1].state.step <= first:
+            dropped = checkpoints.popleft()
+            n = checkpoints[0].state.step - dropped.state.step
+            for _ in range(n):
+                rates.popleft()
+            self.nbytes -= dropped.nbytes + n * STEP_OVERHEAD

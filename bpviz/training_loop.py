@@ -18,6 +18,7 @@ import copy
 import dataclasses
 import logging
 import math
+import queue
 import threading
 import time
 import traceback
@@ -554,11 +555,23 @@ def serve(commands, events) -> None:
     Connections. ``commands`` brings (name, args, kwargs) for the methods named in
     COMMANDS; ``events`` takes (event, value) back. A Capture goes back without its
     dataset, which the caller has already. Ends on "stop" or when the caller closes
-    its end of ``commands``."""
+    its end of ``commands``.
+
+    Events leave through a thread of their own: a snapshot is larger than a pipe's
+    buffer, so sending it waits until the window reads it, and the loop must not."""
+    outbox: queue.SimpleQueue = queue.SimpleQueue()
+
+    def send() -> None:
+        while (item := outbox.get()) is not None:
+            try:
+                events.send(item)
+            except (OSError, ValueError):  # the window's process has gone
+                return
+
     def emit(event: str, value: object) -> None:
         if isinstance(value, Capture):
             value = dataclasses.replace(value, dataset=None)
-        events.send((event, value))
+        outbox.put((event, value))
 
     loop = TrainingLoop(emit)
 
@@ -574,6 +587,12 @@ def serve(commands, events) -> None:
             if name == "stop":
                 return
 
+    sender = threading.Thread(target=send, name="bpviz-events")
+    sender.start()
     threading.Thread(target=receive, name="bpviz-commands", daemon=True).start()
-    loop.run()
-    events.close()
+    try:
+        loop.run()
+    finally:
+        outbox.put(None)
+        sender.join()
+        events.close()

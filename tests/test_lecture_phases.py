@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bpviz.engine.training import Trainer
-from bpviz.history import StepHistory
+from bpviz.history import STEP_OVERHEAD, StepHistory
 from bpviz.phases import Phase, PhaseWalk, describe, phases_for, shown_snapshot
 from bpviz.settings import Settings
 from bpviz.snapshot import make_snapshot
@@ -119,6 +119,29 @@ def test_history_length_and_memory_are_bounded():
         trainer.step()
         small.record(capture(small, trainer))
     assert 40 <= len(small) <= 50 and small.nbytes <= 50 * entry
+
+
+def test_a_full_buffer_of_steps_between_checkpoints_keeps_the_newest_and_replays_them():
+    _, _, trainer = Settings(optimizer="momentum", epochs=None).build()
+    _, _, reference = Settings(optimizer="momentum", epochs=None).build()
+    history = StepHistory(max_steps=1001)
+    norms = np.zeros(len(trainer.net.weights))
+    states = {}
+    for _ in range(1500):
+        trainer.step()
+        history.record_step(trainer, n_epochs=0, epoch_grad_norms=norms, epoch_steps=0)
+        if trainer.step_count in (500, 777, 1500):
+            states[trainer.step_count] = trainer.state()
+    assert (len(history), history.first_step, history.last_step) == (1001, 500, 1500)
+    assert history.checkpoint_for(500).step <= 500  # the oldest kept step can still be rebuilt
+    rates = history.last_step - history.checkpoint_for(history.first_step).step + 1
+    assert history.nbytes == sum(e.nbytes for e in history._checkpoints) + rates * STEP_OVERHEAD
+    for step, state in states.items():
+        history.replay(reference, step)
+        for got, want in zip(reference.net.weights + reference.net.biases, state.weights + state.biases):
+            assert np.array_equal(got, want)
+        assert np.array_equal(reference.optimizer.state()["velocity"][0], state.optimizer["velocity"][0])
+    assert history.get(499) is None and 499 not in history
 
 
 def test_an_entry_that_does_not_follow_on_starts_afresh():
