@@ -5,7 +5,9 @@ would mean a NaN slipped past a guard."""
 
 import faulthandler
 import logging
+import os
 import random
+import signal
 
 import numpy as np
 import pytest
@@ -284,6 +286,21 @@ def test_an_exception_in_the_worker_is_reported_and_the_window_stays_usable(qtbo
     qtbot.waitUntil(lambda: window.last_snapshot.step > 5, timeout=TIMEOUT)
     window.play_action.trigger()
     wait_idle(qtbot, window)
+
+
+def test_a_training_process_that_dies_is_reported_and_the_window_stays_calm(qtbot, window):
+    failures = Failures(window)
+    window.play_action.trigger()
+    qtbot.waitUntil(lambda: window.last_snapshot.step > 5, timeout=TIMEOUT)
+    os.kill(window.worker._process.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: bool(failures.messages), timeout=TIMEOUT)
+    assert "training process ended unexpectedly" in failures.messages[0]
+    assert "restart bpviz" in failures.messages[0]
+    shown = window.last_snapshot
+    for action in (window.step_action, window.play_action, window.reset_action):
+        action.trigger()  # commands to a process that has gone are dropped, quietly
+    qtbot.wait(100)
+    assert window.last_snapshot is shown and len(failures.messages) == 1
 
 
 def test_an_exception_while_playing_pauses(qtbot, window):

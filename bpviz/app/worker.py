@@ -183,8 +183,8 @@ class TrainingWorker(QObject):
                 self._process.join()
             if not self._stopping:
                 log.error("the training process ended unexpectedly (exit code %s)", self._process.exitcode)
-                self.training_failed.emit("the training process ended unexpectedly; open the settings again "
-                                          "or restart bpviz")
+                self.training_failed.emit(f"the training process ended unexpectedly (exit code "
+                                          f"{self._process.exitcode}); restart bpviz to train again")
             self._commands.close()
 
     def _with_dataset(self, capture: Capture) -> Capture:
