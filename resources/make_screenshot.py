@@ -2,7 +2,7 @@
 
     python resources/make_screenshot.py [PRESET] [OUT.png] [STEPS]
 
-Builds the window with a preset, trains a few epochs on the worker thread, steps
+Builds the window with a preset, trains a few epochs in the training process, steps
 once so deltas and changes show, and saves ``resources/screenshot.png``.
 """
 
