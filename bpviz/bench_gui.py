@@ -85,11 +85,46 @@ def _headless_rate(seconds: float) -> float:
     return steps * trainer.batch_size / (time.perf_counter() - start)
 
 
+def _undrawn_rate(app, seconds: float) -> float:
+    """Samples/s of the training process playing digits with no window: each snapshot
+    is acknowledged as it arrives (60 a second), none is drawn. What the training
+    loop's own bookkeeping and its process cost, apart from any drawing."""
+    from PySide6.QtCore import QObject, Qt, QThread, Signal
+
+    from bpviz.app.worker import TrainingWorker
+
+    class Relay(QObject):
+        snapshot = Signal(object)
+
+    worker, thread, relay, shown = TrainingWorker(), QThread(), Relay(), []
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    worker.snapshot_ready.connect(relay.snapshot, Qt.ConnectionType.QueuedConnection)
+    relay.snapshot.connect(lambda s: (shown.append((time.perf_counter(), s.step)), worker.snapshot_drawn(0.0)))
+    thread.start()
+    dataset, net, trainer = _digits_settings().build()
+    try:
+        worker.load(dataset, net, trainer, None, 1)
+        _wait(app, lambda: bool(shown))
+        worker.play()
+        _run_for(app, 0.3)
+        first = len(shown)
+        _run_for(app, seconds)
+        worker.pause()
+    finally:
+        worker.stop()
+        thread.quit()
+        thread.wait()
+    (t0, s0), (t1, s1) = shown[first], shown[-1]
+    return (s1 - s0) * trainer.batch_size / (t1 - t0)
+
+
 def visualised_rows(quick: bool) -> list[Row]:
     """Samples/s of digits playing at full speed in the window, counted from the shown
-    snapshots' step counters, against the bare Trainer loop with the same settings.
-    The machine's speed drifts (a shared host), so the window's rounds alternate with
-    headless rounds and each sum is compared: drift hits both alike."""
+    snapshots' step counters, against the bare Trainer loop with the same settings
+    (and, between them, the training process with nothing drawn). The machine's
+    speed drifts (a shared host), so the window's rounds alternate with headless
+    rounds and each is compared with the headless rounds either side of it."""
     app = _app()
     seconds, rounds = (0.5, 1) if quick else (1.5, 3)
     window = _open_window(app, _digits_settings())
@@ -97,9 +132,10 @@ def visualised_rows(quick: bool) -> list[Row]:
     shown: list[tuple[float, int, float]] = []
     window.snapshot_shown.connect(
         lambda s: shown.append((time.perf_counter(), s.step, time.thread_time())) if s.playing else None)
-    headless, visual, frames, gui_share = [], [], [], []
+    headless, visual, frames, gui_share, undrawn = [], [], [], [], []
     for _ in range(rounds):
         headless.append(_headless_rate(seconds))
+        undrawn.append(_undrawn_rate(app, seconds))
         window.worker.play()
         _run_for(app, 0.3)  # warm-up: the first frames build the views' caches
         first = len(shown)
@@ -118,6 +154,7 @@ def visualised_rows(quick: bool) -> list[Row]:
     # Each window round between two headless rounds: compare with their mean.
     reference = statistics.mean((a + b) / 2 for a, b in zip(headless, headless[1:]))
     return [Row("visualised", "digits 64-32-16-10 headless Trainer loop", reference, "samples/s"),
+            Row("visualised", "the training process alone, nothing drawn", statistics.mean(undrawn), "samples/s"),
             Row("visualised", "digits 64-32-16-10 playing in the window", statistics.mean(visual), "samples/s"),
             Row("visualised", "window frames while playing", statistics.mean(frames), "frames/s"),
             Row("visualised", "GUI thread's share of the time while playing", statistics.mean(gui_share), "×"),

@@ -40,7 +40,7 @@ DISPLAY_INTERVAL = 1 / 60
 # While playing, the window may spend at most this share of its thread's time on
 # frames (beyond it, clicks and keys would wait behind them), but shows at least a
 # frame every MAX_FRAME_INTERVAL seconds.
-MAX_DRAW_SHARE = 0.5
+MAX_DRAW_SHARE = 0.4
 MAX_FRAME_INTERVAL = 0.1
 # The commands a caller may send by name (``serve``).
 COMMANDS = ("load", "capture", "play", "pause", "step", "step_epoch", "reset", "restore_last_good", "step_back",

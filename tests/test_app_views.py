@@ -69,6 +69,22 @@ def test_one_gradient_curve_per_weight_layer(plots):
     assert [n for n in plots.curve_names() if n.startswith("W")] == ["W1", "W2"]
 
 
+def test_the_epoch_axis_grows_now_and_then_and_always_shows_every_epoch(plots):
+    dataset, _, snap = trained(IRIS, 1, history=_history(3, 2))
+    plots.set_dataset(dataset)
+    assert plots.epoch_range() == (1, 10)
+    spans = {}
+    for n in (3, 10, 11, 20, 21, 26, 51, 240):
+        _, _, snap = trained(IRIS, 1, history=_history(n, 2))
+        plots.show_snapshot(snap)
+        spans[n] = plots.epoch_range()[1]
+        low, high = plots._loss.item.viewRange()[0]
+        assert low < 1 and high > spans[n] >= n  # every epoch inside, with a margin
+    assert spans == {3: 10, 10: 10, 11: 20, 20: 20, 21: 25, 26: 50, 51: 100, 240: 250}
+    plots.clear()
+    assert plots.epoch_range() == (1, 10)
+
+
 def test_accuracy_is_hidden_for_regression(plots):
     dataset, _, snap = trained(SINE, 1, history=_history(30, 2, classification=False))
     plots.set_dataset(dataset)

@@ -22,6 +22,7 @@ ENGINE_ROWS = [
 ]
 GUI_ROWS = [
     "digits 64-32-16-10 headless Trainer loop",
+    "the training process alone, nothing drawn",
     "digits 64-32-16-10 playing in the window",
     "window frames while playing",
     "GUI thread's share of the time while playing",

@@ -217,6 +217,7 @@ class TrainingPlots(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._shown_epochs = -1
+        self._epoch_span = None
         self._throttle = Throttle(self._draw_history, PLAYING_RATE_HZ, self)
         self._n_grad_layers = 0
         self._font_scale = 1.0
@@ -282,12 +283,7 @@ class TrainingPlots(QWidget):
     def _draw_history(self, history) -> None:
         if history.n_epochs == self._shown_epochs:
             return
-        if history.n_epochs < MIN_EPOCH_SPAN:
-            # Whole epochs 1..10 until the run is longer: a single epoch auto-ranged
-            # would sit alone on an axis from −3 to 5.
-            self._loss.item.setXRange(1, MIN_EPOCH_SPAN, padding=0.05)
-        elif self._shown_epochs < MIN_EPOCH_SPAN:
-            self._loss.item.enableAutoRange(x=True)
+        self._set_epoch_span(history.n_epochs)
         self._shown_epochs = history.n_epochs
         x = np.arange(1, history.n_epochs + 1, dtype=np.float64)
         for plot, key in ((self._loss, "train_loss"), (self._loss, "test_loss"),
@@ -304,6 +300,16 @@ class TrainingPlots(QWidget):
         for plot in (self._loss, self._accuracy, self._grads):
             plot.refresh_header()
 
+    def _set_epoch_span(self, n_epochs: int) -> None:
+        """Epochs 1..10 until the run is longer (a single epoch auto-ranged would sit
+        alone on an axis from −3 to 5), then 1 to the next 2, 2.5, 5 × 10^k: the axis
+        moves now and then, not with every epoch, and every move re-lays the ticks of
+        all three plots."""
+        span = max(MIN_EPOCH_SPAN, palette.nice_ceil(n_epochs))
+        if span != self._epoch_span:
+            self._epoch_span = span
+            self._loss.item.setXRange(1, span, padding=0.05)
+
     def clear(self) -> None:
         self._throttle.cancel()
         self._shown_epochs = -1
@@ -311,7 +317,8 @@ class TrainingPlots(QWidget):
             plot.clear_curves()
         self._ensure_grad_curves(0)
         # Whole epochs from the start, not the 0..1 an empty plot would show.
-        self._loss.item.setXRange(1, MIN_EPOCH_SPAN, padding=0.05)
+        self._epoch_span = None
+        self._set_epoch_span(0)
 
     def set_font_scale(self, scale: float) -> None:
         """Titles, tick labels and axis labels at ``scale`` × their normal size."""
@@ -362,6 +369,10 @@ class TrainingPlots(QWidget):
     def legend_text(self, name: str) -> str:
         """The curve's name and latest value as its header shows them, e.g. "train 0.1234"."""
         return self._plot_of(name).legend_text(name)
+
+    def epoch_range(self) -> tuple[float, float]:
+        """The epochs the shared epoch axis spans (without its padding)."""
+        return 1.0, float(self._epoch_span)
 
     def accuracy_shown(self) -> bool:
         return not self._accuracy.widget.isHidden()
