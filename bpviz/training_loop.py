@@ -61,7 +61,7 @@ def _monitor_from(net: Network, dataset: Dataset) -> LossMonitor:
 
 @dataclass(frozen=True)
 class Capture:
-    """The worker's exact position, copied on the worker thread (for saving a session).
+    """The loop's exact position, copied between two steps (for saving a session).
 
     request : what the caller passed to ``capture``; learning_rate : the optimiser's
     current rate (it changes live, without a new run); epoch_grad_norm_sums,
@@ -148,7 +148,7 @@ class TrainingLoop:
 
     def __init__(self, emit: Callable[[str, object], None]) -> None:
         self._emit = emit
-        # Appended here, run and removed on the worker thread (deque's append and
+        # Appended by any thread, run and removed by run's (deque's append and
         # popleft are atomic); _wake lets an idle loop sleep until a command comes.
         self._commands: deque[Callable[[], None]] = deque()
         self._wake = threading.Event()
@@ -248,7 +248,7 @@ class TrainingLoop:
         self._commands.append(command)
         self._wake.set()
 
-    # --------------------------------------------------------- the worker thread
+    # ------------------------------------------------------------ run's thread
     def run(self) -> None:
         """The loop: run commands; while playing, train and publish at display rate."""
         while not self._stop.is_set():

@@ -1,5 +1,5 @@
-"""The main window: builds runs from settings, owns the worker thread, routes
-snapshots to the views."""
+"""The main window: builds runs from settings, owns the training worker (a process
+and the thread that relays its snapshots), routes snapshots to the views."""
 
 from __future__ import annotations
 
@@ -94,9 +94,9 @@ class MainWindow(QMainWindow):
         self.thread.start()
 
         self.controls.settings_changed.connect(self.apply_settings)
-        # Direct: the worker's methods only enqueue a command and are safe to call from
-        # here; a queued call would wait for the worker thread's event loop, which its
-        # training loop never returns to.
+        # Direct: the worker's methods only send a command to the training process and
+        # are safe to call from here; a queued call would wait for the relaying thread's
+        # event loop, which its relaying loop never returns to.
         self.controls.learning_rate_changed.connect(self.worker.set_learning_rate, Qt.DirectConnection)
         self.controls.set_settings(settings or get_preset(DEFAULT_PRESET).settings, dataset)
         self.apply_settings(self.controls.settings(), dataset)

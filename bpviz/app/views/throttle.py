@@ -5,7 +5,7 @@ the confusion matrix) receive every snapshot but redraw at most ``max_rate_hz``
 times a second, and never spend more than ``max_duty`` of the GUI thread's time on
 it: a redraw that took d seconds is followed by a pause of at least
 d · (1 / max_duty − 1), so a slow machine or a large network redraws less often
-instead of starving the window (and, through the GIL, the training thread). A value
+instead of starving the window. A value
 that arrives while the view is idle is drawn at once (single steps show without
 delay); later ones replace each other until the pause is over, and the last one is
 always drawn.
