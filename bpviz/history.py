@@ -43,15 +43,28 @@ STEP_OVERHEAD = 40
 CHECKPOINT_EVERY = 32
 
 
+# Above this many weights, a one-sample gradient's norm comes from its two factors.
+OUTER_NORM_SIZE = 4096
+
+
 def add_grad_norms(sums: np.ndarray, record: StepRecord) -> None:
     """Add each weight gradient's Frobenius norm ‖∂L/∂W_k‖ to ``sums[k]`` (the
     per-epoch means of the gradient plot); about 1 µs a layer. ``vdot`` because it
-    sets no floating-point flags: an overflowing gradient gives inf, not a warning."""
+    sets no floating-point flags: an overflowing gradient gives inf, not a warning.
+
+    For one sample ∂L/∂W_k = a_kᵀ·δ_k is an outer product, whose norm is ‖a_k‖·‖δ_k‖:
+    a large matrix (784×256 = 200,704 weights in an MNIST-sized first layer, ~0.1 ms)
+    is then measured through its two short factors."""
     vdot, sqrt = np.vdot, math.sqrt  # local names: this runs after every step
+    single = len(record.targets) == 1
     k = 0
     for g in record.weight_grads:
-        flat = g.ravel()
-        sums[k] += sqrt(vdot(flat, flat))
+        if single and g.size > OUTER_NORM_SIZE:
+            a, d = record.activations[k], record.deltas[k]
+            sums[k] += sqrt(vdot(a, a) * vdot(d, d))
+        else:
+            flat = g.ravel()
+            sums[k] += sqrt(vdot(flat, flat))
         k += 1
 
 
