@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bpviz.array_pipe import Receiver
 from bpviz.datasets import Dataset, accuracy
 from bpviz.engine.network import Network
 from bpviz.engine.training import LossMonitor, Trainer, TrainerState, TrainStep
@@ -553,7 +554,7 @@ class TrainingLoop:
 def serve(commands, events) -> None:
     """The training process: a TrainingLoop driven through two multiprocessing
     Connections. ``commands`` brings (name, args, kwargs) for the methods named in
-    COMMANDS; ``events`` takes (event, value) back. A Capture goes back without its
+    COMMANDS, sent by an array_pipe.Sender; ``events`` takes (event, value) back. A Capture goes back without its
     dataset, which the caller has already. Ends on "stop" or when the caller closes
     its end of ``commands``.
 
@@ -575,10 +576,12 @@ def serve(commands, events) -> None:
 
     loop = TrainingLoop(emit)
 
+    receiver = Receiver(commands)
+
     def receive() -> None:
         while True:
             try:
-                name, args, kwargs = commands.recv()
+                name, args, kwargs = receiver.recv()
             except (EOFError, OSError):  # the window's process has gone
                 loop.stop()
                 return

@@ -1,5 +1,9 @@
 """The training worker on a real QThread: stepping, playing, pausing, stopping."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QObject, Qt, QThread, Signal
@@ -124,3 +128,49 @@ def test_divergence_pauses_and_reports(worker, qtbot):
         worker.worker.play()
     assert "loss" in blocker.args[0] or "weight" in blocker.args[0]
     qtbot.waitUntil(lambda: not worker.snapshots[-1].playing, timeout=5000)
+
+
+UNGUARDED_SCRIPT = """
+import time
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal
+from bpviz.app.worker import TrainingWorker
+from bpviz.settings import Settings
+
+class Relay(QObject):
+    snapshot = Signal(object)
+
+app = QCoreApplication([])
+worker, thread, relay, got = TrainingWorker(), QThread(), Relay(), []
+worker.moveToThread(thread)
+thread.started.connect(worker.run)
+worker.snapshot_ready.connect(relay.snapshot, Qt.QueuedConnection)
+relay.snapshot.connect(got.append)
+thread.start()
+worker.load(*Settings().build(), None, 1)
+end = time.monotonic() + 30
+while not got and time.monotonic() < end:
+    app.processEvents()
+    time.sleep(0.01)
+print("opened by this script:", len(got), "snapshot, step", got[0].step if got else None)
+worker.stop()
+thread.quit()
+thread.wait()
+"""
+
+
+@pytest.mark.parametrize("how", ["stdin", "file"])
+def test_a_script_without_a_main_guard_starts_training_once(tmp_path, how):
+    """multiprocessing would run the opening script again in the training process:
+    an unguarded script would start a second worker there, and a script read from
+    standard input has no file to run at all."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    if how == "stdin":
+        command, stdin = [sys.executable, "-"], UNGUARDED_SCRIPT
+    else:
+        path = tmp_path / "unguarded.py"
+        path.write_text(UNGUARDED_SCRIPT)
+        command, stdin = [sys.executable, str(path)], None
+    result = subprocess.run(command, input=stdin, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("opened by this script") == 1, result.stdout + result.stderr
+    assert "opened by this script: 1 snapshot, step 0" in result.stdout

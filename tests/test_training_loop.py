@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from bpviz import training_loop
+from bpviz.array_pipe import Sender
 from bpviz.settings import Settings
 from bpviz.snapshot import Snapshot
 from bpviz.training_loop import Capture
@@ -23,7 +24,7 @@ def child():
     process.start()
     child_commands.close()
     child_events.close()
-    yield commands, events
+    yield Sender(commands), events
     commands.close()
     process.join(TIMEOUT_S)
     assert not process.is_alive()
@@ -85,6 +86,6 @@ def test_the_process_ends_when_the_window_goes(child):
     dataset, net, trainer = Settings(epochs=None).build()
     commands.send(("load", (dataset, net, trainer, None, 1), {}))
     commands.send(("play", (), {}))
-    commands.close()  # as when the window's process dies
+    commands._connection.close()  # as when the window's process dies
     got = events_until_closed(events)
     assert ("playing_changed", True) in got

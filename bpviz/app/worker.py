@@ -15,15 +15,18 @@ the window keeps no live reference to the training state, only snapshots.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import multiprocessing
 import os
+import sys
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from bpviz import training_loop
+from bpviz.array_pipe import Sender
 from bpviz.datasets import Dataset
 from bpviz.engine.network import Network
 from bpviz.engine.training import Trainer, TrainerState
@@ -35,6 +38,36 @@ log = logging.getLogger(__name__)
 # The child's BLAS uses one thread: the window's process has the other core.
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 STOP_TIMEOUT_S = 5.0
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """Start children with one BLAS thread unless the user chose a number."""
+    unset = [name for name in THREAD_VARIABLES if name not in os.environ]
+    os.environ.update({name: "1" for name in unset})
+    try:
+        yield
+    finally:
+        for name in unset:
+            os.environ.pop(name, None)
+
+
+@contextlib.contextmanager
+def _main_module_hidden():
+    """The training process needs nothing from the program that opened the window,
+    but multiprocessing would run that program's main module again in the child: a
+    script without an ``if __name__ == "__main__":`` guard would open a second
+    window there, and ``python -`` (a script on standard input) has no file to run."""
+    main = sys.modules["__main__"]
+    saved = {name: main.__dict__[name] for name in ("__file__", "__spec__") if name in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.update(saved)
+        if "__spec__" not in saved:
+            del main.__spec__
 
 
 class TrainingWorker(QObject):
@@ -56,16 +89,11 @@ class TrainingWorker(QObject):
         self._events, child_events = context.Pipe(duplex=False)
         self._process = context.Process(target=training_loop.serve, args=(child_commands, child_events),
                                         name="bpviz-training", daemon=True)
-        saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
-        os.environ.update({name: "1" for name in THREAD_VARIABLES if saved[name] is None})
-        try:
+        with _one_blas_thread(), _main_module_hidden():
             self._process.start()
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
         child_commands.close()
         child_events.close()
+        self._sender = Sender(self._commands)  # a dataset crosses once, not with every run
         self._sent = 0
         self._run = 0
         self._stopping = False
@@ -147,7 +175,7 @@ class TrainingWorker(QObject):
         if self._stopping and name != "stop":
             return False
         try:
-            self._commands.send((name, args, kwargs))
+            self._sender.send((name, args, kwargs), replace_arrays=name == "load")
         except (OSError, ValueError):  # the process has gone: run() reports it
             return False
         return True
