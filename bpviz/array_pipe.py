@@ -64,12 +64,17 @@ class Sender:
         self._keys = itertools.count()
 
     def send(self, message, *, replace_arrays: bool = False) -> None:
+        self._connection.send_bytes(self.encode(message, replace_arrays=replace_arrays))
+
+    def encode(self, message, *, replace_arrays: bool = False) -> memoryview:
+        """The bytes ``send`` would write, for a caller that writes them itself (from
+        another thread, say); they must then be written in the order encoded."""
         buffer = io.BytesIO()
         buffer.write(_REPLACE if replace_arrays else _KEEP)
         used: dict[int, tuple[np.ndarray, int]] = {}
         _Pickler(buffer, self._sent, used, self._keys).dump(message)
-        self._connection.send_bytes(buffer.getbuffer())
         self._sent = used if replace_arrays else {**self._sent, **used}
+        return buffer.getbuffer()
 
 
 class Receiver:

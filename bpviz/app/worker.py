@@ -196,16 +196,19 @@ class TrainingWorker(QObject):
     def _post(self, name: str, args: tuple, kwargs: dict) -> bool:
         if self._stopping and name != "stop":
             return False
-        self._outbox.put((name, args, kwargs))
+        # Pickled here, on the caller's (the GUI) thread: pickling imports modules, and
+        # PySide's import hook running on another thread while this one collected Qt
+        # objects crashed the interpreter once.
+        self._outbox.put((name, self._sender.encode((name, args, kwargs), replace_arrays=name == "load")))
         return True
 
     def _send_commands(self) -> None:
-        """The sending thread: pickling and writing a new dataset takes a while (about
-        a second for 400 MB), and the window goes on meanwhile."""
+        """The writing thread: a new dataset takes a while to cross (about a second for
+        400 MB), and the window goes on meanwhile."""
         while True:
-            name, args, kwargs = self._outbox.get()
+            name, data = self._outbox.get()
             try:
-                self._sender.send((name, args, kwargs), replace_arrays=name == "load")
+                self._commands.send_bytes(data)
             except (OSError, ValueError):  # the process has gone: run() reports it
                 return
             if name == "stop":
