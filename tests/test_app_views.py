@@ -85,6 +85,29 @@ def test_the_epoch_axis_grows_now_and_then_and_always_shows_every_epoch(plots):
     assert plots.epoch_range() == (1, 10)
 
 
+def test_while_playing_the_three_plots_are_drawn_in_turn(plots, qtbot):
+    dataset, _, snap = trained(DIGITS, 1, history=_history(12, 3))
+    plots.set_dataset(dataset)
+    plots.show_snapshot(replace(snap, playing=True))
+    # The loss at once; accuracy and gradients in later turns of the event loop, so
+    # that a click waits for one plot at most.
+    assert len(plots.curve_data("train_loss")[1]) == 12
+    assert len(plots.curve_data("train_accuracy")[1]) == 0 and "W1" not in plots.curve_names()
+    qtbot.waitUntil(lambda: "W3" in plots.curve_names())
+    assert len(plots.curve_data("train_accuracy")[1]) == 12
+    assert all(len(plots.curve_data(f"W{k}")[1]) == 12 for k in (1, 2, 3))
+
+
+def test_a_cleared_plot_drops_the_curves_still_waiting(plots, qtbot):
+    dataset, _, snap = trained(DIGITS, 1, history=_history(12, 3))
+    plots.set_dataset(dataset)
+    plots.show_snapshot(replace(snap, playing=True))
+    plots.clear()  # a new dataset, say, before the other plots' turns came
+    qtbot.wait(50)
+    assert all(len(plots.curve_data(name)[1]) == 0 for name in plots.curve_names())
+    assert "W1" not in plots.curve_names()
+
+
 def test_accuracy_is_hidden_for_regression(plots):
     dataset, _, snap = trained(SINE, 1, history=_history(30, 2, classification=False))
     plots.set_dataset(dataset)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QPen
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -218,7 +218,9 @@ class TrainingPlots(QWidget):
         super().__init__(parent)
         self._shown_epochs = -1
         self._epoch_span = None
-        self._throttle = Throttle(self._draw_history, PLAYING_RATE_HZ, self)
+        self._generation = 0
+        self._throttle = Throttle(lambda history: self._draw_history(history, staggered=True),
+                                  PLAYING_RATE_HZ, self)
         self._n_grad_layers = 0
         self._font_scale = 1.0
         self._theme = LIGHT
@@ -280,15 +282,39 @@ class TrainingPlots(QWidget):
             self._throttle.cancel()
             self._draw_history(snapshot.history)
 
-    def _draw_history(self, history) -> None:
+    def _draw_history(self, history, staggered: bool = False) -> None:
+        """Draw ``history``'s curves; ``staggered`` (while playing) one plot at a time, a
+        millisecond apart: timers and input get their turn in between, instead of
+        waiting for all three (~35 ms together; a zero-delay timer would run first)."""
         if history.n_epochs == self._shown_epochs:
             return
         self._set_epoch_span(history.n_epochs)
         self._shown_epochs = history.n_epochs
         x = np.arange(1, history.n_epochs + 1, dtype=np.float64)
-        for plot, key in ((self._loss, "train_loss"), (self._loss, "test_loss"),
-                          (self._accuracy, "train_accuracy"), (self._accuracy, "test_accuracy")):
+        parts = [lambda: self._draw_curves(self._loss, ("train_loss", "test_loss"), history, x),
+                 lambda: self._draw_curves(self._accuracy, ("train_accuracy", "test_accuracy"), history, x),
+                 lambda: self._draw_gradients(history, x)]
+        self._generation += 1  # parts still waiting from an earlier history are dropped
+        if staggered:
+            self._draw_parts(parts, self._generation)
+        else:
+            for part in parts:
+                part()
+
+    def _draw_parts(self, parts, generation: int) -> None:
+        if generation != self._generation:
+            return
+        parts[0]()
+        if len(parts) > 1:
+            QTimer.singleShot(1, self, lambda: self._draw_parts(parts[1:], generation))
+
+    @staticmethod
+    def _draw_curves(plot, keys, history, x) -> None:
+        for key in keys:
             plot.set_curve(key, x, np.asarray(getattr(history, key), dtype=np.float64))
+        plot.refresh_header()
+
+    def _draw_gradients(self, history, x) -> None:
         grad_norms = np.asarray(history.grad_norms, dtype=np.float64)
         n_layers = grad_norms.shape[1] if grad_norms.ndim == 2 and len(grad_norms) else 0
         self._ensure_grad_curves(n_layers)
@@ -297,8 +323,7 @@ class TrainingPlots(QWidget):
             drawable = np.where(grad_norms > 0, grad_norms, np.nan)
         for k in range(n_layers):
             self._grads.set_curve(f"W{k + 1}", x, drawable[:, k])
-        for plot in (self._loss, self._accuracy, self._grads):
-            plot.refresh_header()
+        self._grads.refresh_header()
 
     def _set_epoch_span(self, n_epochs: int) -> None:
         """Epochs 1..10 until the run is longer (a single epoch auto-ranged would sit
@@ -312,6 +337,7 @@ class TrainingPlots(QWidget):
 
     def clear(self) -> None:
         self._throttle.cancel()
+        self._generation += 1
         self._shown_epochs = -1
         for plot in (self._loss, self._accuracy, self._grads):
             plot.clear_curves()
