@@ -11,7 +11,9 @@ started with OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=MKL_NUM_THREADS=1: environment
 variables only work before NumPy is first imported, and a child is the one place
 where that is certain (the caller may have imported NumPy already; threadpoolctl
 may not be installed). When threadpoolctl is installed the child also calls
-``threadpool_limits(1)`` and reports the thread count it got. The memory rows run
+``threadpool_limits(1)`` and reports the thread count it got. Like the training
+process and ``bpviz train``, the engine and memory children keep freed memory for
+reuse (bpviz.allocator). The memory rows run
 in children of their own, so the resident size is that of the training alone.
 The window's sections (visualised, drawing, responsiveness; bpviz.bench_gui) run
 in children with QT_QPA_PLATFORM=offscreen, so Qt is never imported here.
@@ -31,6 +33,8 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from typing import NamedTuple
+
+from bpviz.allocator import reuse_freed_memory
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -300,6 +304,8 @@ def _child_main(kind: str, quick: bool, steps: int) -> int:
         from threadpoolctl import threadpool_limits
     except ImportError:
         threadpool_limits = None
+    if kind in ("engine", "memory"):
+        reuse_freed_memory()  # as the training process and `bpviz train` do
     if kind == "engine":
         run = lambda: engine_rows_here(quick)  # noqa: E731
     elif kind == "memory":

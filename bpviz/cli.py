@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from bpviz import __version__, datasets, logs
+from bpviz.allocator import reuse_freed_memory
 from bpviz.csv_data import CsvSource, read_table
 from bpviz.datasets import Dataset
 from bpviz.engine.gradcheck import gradcheck
@@ -206,6 +207,7 @@ def _format_loss(loss: float) -> str:
 
 
 def _train(args: argparse.Namespace) -> int:
+    reuse_freed_memory()
     settings, dataset = settings_from_args(args)
     _positive(args.every, "--every")
     if settings.epochs is None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bpviz.allocator import reuse_freed_memory
 from bpviz.array_pipe import Receiver
 from bpviz.datasets import Dataset, accuracy
 from bpviz.engine.network import Network
@@ -560,6 +561,7 @@ def serve(commands, events) -> None:
 
     Events leave through a thread of their own: a snapshot is larger than a pipe's
     buffer, so sending it waits until the window reads it, and the loop must not."""
+    reuse_freed_memory()
     outbox: queue.SimpleQueue = queue.SimpleQueue()
 
     def send() -> None:
