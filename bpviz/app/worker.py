@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+import io
 import logging
 import multiprocessing
 import os
+import pickle
 import queue
 import sys
 import threading
@@ -41,6 +44,18 @@ log = logging.getLogger(__name__)
 # The child's BLAS uses one thread: the window's process has the other core.
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 STOP_TIMEOUT_S = 5.0
+
+
+class _LoadedModulesUnpickler(pickle.Unpickler):
+    """Finds classes among the modules already loaded, without ``import``: on this
+    (non-GUI) thread an import would run PySide's import hook, and once, when another
+    thread did, the interpreter crashed in the GUI thread's garbage collection."""
+
+    def find_class(self, module: str, name: str):
+        loaded = sys.modules.get(module)
+        if loaded is None:
+            return super().find_class(module, name)
+        return functools.reduce(getattr, name.split("."), loaded)
 
 
 def _widen(connection) -> None:
@@ -224,7 +239,7 @@ class TrainingWorker(QObject):
         try:
             while True:
                 try:
-                    event, value = self._events.recv()
+                    event, value = _LoadedModulesUnpickler(io.BytesIO(self._events.recv_bytes())).load()
                 except (EOFError, OSError):
                     break
                 if event in signals:
