@@ -555,9 +555,9 @@ class TrainingLoop:
 def serve(commands, events) -> None:
     """The training process: a TrainingLoop driven through two multiprocessing
     Connections. ``commands`` brings (name, args, kwargs) for the methods named in
-    COMMANDS, sent by an array_pipe.Sender; ``events`` takes (event, value) back. A Capture goes back without its
-    dataset, which the caller has already. Ends on "stop" or when the caller closes
-    its end of ``commands``.
+    COMMANDS, sent by an array_pipe.Sender; ``events`` takes (event, value) back. A
+    Capture goes back without its dataset, which the caller has already. Ends on
+    "stop" or when the caller closes its end of ``commands``.
 
     Events leave through a thread of their own: a snapshot is larger than a pipe's
     buffer, so sending it waits until the window reads it, and the loop must not."""
@@ -577,7 +577,6 @@ def serve(commands, events) -> None:
         outbox.put((event, value))
 
     loop = TrainingLoop(emit)
-
     receiver = Receiver(commands)
 
     def receive() -> None:
