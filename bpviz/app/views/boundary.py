@@ -145,7 +145,8 @@ class BoundaryView(QWidget):
         self._plot.clear()
         self._line_curves = []
         self._scatters = []
-        X = np.vstack([dataset.X_train, dataset.X_test])
+        if dataset.n_features <= 2:  # only then is there anything to draw (and to stack)
+            X = np.vstack([dataset.X_train, dataset.X_test])
         if dataset.n_features == 2:
             self._mode = "plane"
             self._grid = forward.plane_grid(X)

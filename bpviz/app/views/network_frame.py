@@ -46,7 +46,8 @@ def input_scale(dataset, n_inputs: int):
     one for images; None (scale per frame) without a matching dataset."""
     if dataset is None or dataset.n_features != n_inputs or dataset.n_train == 0:
         return None
-    m = np.abs(dataset.X_train).max(axis=0)
+    X = dataset.X_train
+    m = np.maximum(X.max(axis=0), -X.min(axis=0))  # max |x| without a copy of |X|
     if n_inputs > network_layout.SMALL_LIMIT:
         m = np.full_like(m, m.max())
     return np.where(m > 0, m, 1.0)
