@@ -120,6 +120,8 @@ class _Plot:
             axis.setTickFont(tick_font)
             axis.enableAutoSIPrefix(False)
         self.item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
+        # A tick label that would stick out of the plot is left out, not cut in half.
+        self.item.getAxis("left").setStyle(hideOverlappingLabels=True)
         self.item.setLabel("left", y_label, **LABEL_CSS)
         self.item.setLogMode(x=False, y=log_y)
         self.item.setClipToView(True)
@@ -242,7 +244,7 @@ class TrainingPlots(QWidget):
         self._accuracy.add_curve("train_accuracy", "train", _pen(TRAIN_COLOUR))
         self._accuracy.add_curve("test_accuracy", "test", _pen(TEST_COLOUR))
         # The margin lets the "0" and "1" labels fit: pyqtgraph drops a label that
-        # would stick out of a gridded axis.
+        # would stick out of the plot.
         self._accuracy.item.setYRange(-0.1, 1.1, padding=0.0)
         self._accuracy.item.enableAutoRange(y=False)
         self._accuracy.item.getAxis("left").setTicks(
