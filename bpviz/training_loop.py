@@ -1,7 +1,7 @@
 """The training loop that the window drives: a Trainer, its rewind buffer and its
 per-epoch history, run by commands and reporting through a callback. No Qt here:
-the loop runs in a process of its own (``serve``), so training never waits for
-the window's Python code, nor the window for training's.
+the loop runs in a process of its own (bpviz.training_process), so training never
+waits for the window's Python code, nor the window for training's.
 
 The loop lives in one call (``run``) until stopped; every command method only
 enqueues a function, which the loop runs between two training steps. While
@@ -15,10 +15,8 @@ step is a look at the command queue.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import logging
 import math
-import queue
 import threading
 import time
 import traceback
@@ -28,8 +26,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bpviz.allocator import reuse_freed_memory
-from bpviz.array_pipe import Receiver
 from bpviz.datasets import Dataset, accuracy
 from bpviz.engine.network import Network
 from bpviz.engine.training import LossMonitor, Trainer, TrainerState, TrainStep
@@ -44,7 +40,7 @@ DISPLAY_INTERVAL = 1 / 60
 # frame every MAX_FRAME_INTERVAL seconds.
 MAX_DRAW_SHARE = 0.4
 MAX_FRAME_INTERVAL = 0.1
-# The commands a caller may send by name (``serve``).
+# The commands a caller may send by name (bpviz.training_process).
 COMMANDS = ("load", "capture", "play", "pause", "step", "step_epoch", "reset", "restore_last_good", "step_back",
             "go_to_step", "set_learning_rate", "set_parameter", "load_weights", "set_speed", "snapshot_drawn",
             "stop")
@@ -550,53 +546,3 @@ class TrainingLoop:
         self._log(logging.WARNING, f"training diverged: {message}")
         self._set_playing(False)
         self._emit("diverged", message)
-
-
-def serve(commands, events) -> None:
-    """The training process: a TrainingLoop driven through two multiprocessing
-    Connections. ``commands`` brings (name, args, kwargs) for the methods named in
-    COMMANDS, sent by an array_pipe.Sender; ``events`` takes (event, value) back. A
-    Capture goes back without its dataset, which the caller has already. Ends on
-    "stop" or when the caller closes its end of ``commands``.
-
-    Events leave through a thread of their own: a snapshot is larger than a pipe's
-    buffer, so sending it waits until the window reads it, and the loop must not."""
-    reuse_freed_memory()
-    outbox: queue.SimpleQueue = queue.SimpleQueue()
-
-    def send() -> None:
-        while (item := outbox.get()) is not None:
-            try:
-                events.send(item)
-            except (OSError, ValueError):  # the window's process has gone
-                return
-
-    def emit(event: str, value: object) -> None:
-        if isinstance(value, Capture):
-            value = dataclasses.replace(value, dataset=None)
-        outbox.put((event, value))
-
-    loop = TrainingLoop(emit)
-    receiver = Receiver(commands)
-
-    def receive() -> None:
-        while True:
-            try:
-                name, args, kwargs = receiver.recv()
-            except (EOFError, OSError):  # the window's process has gone
-                loop.stop()
-                return
-            if name in COMMANDS:
-                getattr(loop, name)(*args, **kwargs)
-            if name == "stop":
-                return
-
-    sender = threading.Thread(target=send, name="bpviz-events")
-    sender.start()
-    threading.Thread(target=receive, name="bpviz-commands", daemon=True).start()
-    try:
-        loop.run()
-    finally:
-        outbox.put(None)
-        sender.join()
-        events.close()

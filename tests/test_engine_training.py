@@ -163,7 +163,7 @@ def test_bad_trainer_input():
 
 
 def test_engine_and_training_process_never_import_qt():
-    code = ("import sys, bpviz.engine, bpviz.datasets, bpviz.settings, bpviz.snapshot, bpviz.training_loop; "
+    code = ("import sys, bpviz.engine, bpviz.datasets, bpviz.settings, bpviz.snapshot, bpviz.training_loop, bpviz.training_process; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')]; "
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

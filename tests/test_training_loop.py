@@ -1,11 +1,11 @@
-"""bpviz.training_loop.serve in a real child process, driven through pipes, no Qt."""
+"""bpviz.training_process.serve in a real child process, driven through pipes, no Qt."""
 
 import multiprocessing
 
 import numpy as np
 import pytest
 
-from bpviz import training_loop
+from bpviz import training_process
 from bpviz.array_pipe import Sender
 from bpviz.settings import Settings
 from bpviz.snapshot import Snapshot
@@ -20,7 +20,7 @@ def child():
     context = multiprocessing.get_context("spawn")
     child_commands, commands = context.Pipe(duplex=False)
     events, child_events = context.Pipe(duplex=False)
-    process = context.Process(target=training_loop.serve, args=(child_commands, child_events), daemon=True)
+    process = context.Process(target=training_process.serve, args=(child_commands, child_events), daemon=True)
     process.start()
     child_commands.close()
     child_events.close()

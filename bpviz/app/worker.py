@@ -1,6 +1,6 @@
 """TrainingWorker: the window's handle on training, which runs in a process of its own.
 
-Training runs in a child process (bpviz.training_loop.serve), not on a thread of the
+Training runs in a child process (bpviz.training_process.serve), not on a thread of the
 window's process: Python runs one thread at a time, NumPy lets go of that lock in
 every matrix product, and the window's drawing then took it for milliseconds each
 time, so a thread trained at under half its speed while the window drew, and the
@@ -31,7 +31,7 @@ import threading
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from bpviz import training_loop
+from bpviz import training_process
 from bpviz.array_pipe import Sender
 from bpviz.datasets import Dataset
 from bpviz.engine.network import Network
@@ -119,7 +119,7 @@ class TrainingWorker(QObject):
         context = multiprocessing.get_context("spawn")  # never fork a process that runs Qt
         child_commands, self._commands = context.Pipe(duplex=False)
         self._events, child_events = context.Pipe(duplex=False)
-        self._process = context.Process(target=training_loop.serve, args=(child_commands, child_events),
+        self._process = context.Process(target=training_process.serve, args=(child_commands, child_events),
                                         name="bpviz-training", daemon=True)
         with _one_blas_thread(), _main_module_hidden():
             self._process.start()
