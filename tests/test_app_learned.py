@@ -2,10 +2,15 @@
 matrices and the gradient-check dialog, each compared with the engine's own
 predictions for the same weights."""
 
+import threading
+
 import numpy as np
 import pytest
+import shiboken6
+from pytestqt.qtbot import QtBot
 
-from bpviz.app import gradcheck_dialog
+from bpviz import forward
+from bpviz.app import background, gradcheck_dialog
 from bpviz.app.gradcheck_dialog import GradcheckDialog, check_rows
 from bpviz.app.views import palette
 from bpviz.app.views.boundary import BoundaryView
@@ -51,6 +56,8 @@ def _show(view, settings, steps=STEPS):
     view.set_dataset(dataset)
     view.show_snapshot(snap)
     view.flush()
+    if isinstance(view, ConfusionView):
+        QtBot(view).waitUntil(lambda: not view.counting(), timeout=TIMEOUT)
     return dataset, net, snap
 
 
@@ -214,6 +221,51 @@ def test_confusion_for_regression_is_a_note(confusion):
     confusion.grab()  # paints the note without error
 
 
+def test_confusion_counts_off_the_gui_thread_and_drops_counts_of_replaced_data(qtbot, monkeypatch):
+    threads, release = [], threading.Event()
+    count = ConfusionView._count
+
+    def recording_count(view, snapshot):
+        work = count(view, snapshot)
+
+        def recorded():
+            threads.append(threading.get_ident())
+            release.wait(5)
+            return work()
+        return recorded
+
+    monkeypatch.setattr(ConfusionView, "_count", recording_count)
+    confusion = added(qtbot, ConfusionView(), (640, 320))
+    release.set()
+    dataset, _, snap = _show(confusion, IRIS, steps=50)
+    assert threads and threads[-1] != threading.get_ident()
+    assert confusion.counts("train").sum() == dataset.n_train
+
+    release.clear()
+    _, _, later = trained(IRIS, 300)
+    confusion.show_snapshot(later)
+    confusion.flush()
+    qtbot.waitUntil(lambda: len(threads) == 2, timeout=TIMEOUT)
+    confusion.set_dataset(trained(BLOBS, 1)[0])  # while iris is being counted
+    release.set()
+    qtbot.waitUntil(lambda: not confusion.counting(), timeout=TIMEOUT)
+    assert confusion.parts() == [] and confusion.note_text() == "Waiting for the network…"
+
+
+def test_hidden_confusion_counts_when_shown_again(confusion, qtbot):
+    dataset, _, first = _show(confusion, IRIS, steps=5)
+    before = confusion.counts("train")
+    _, _, later = trained(IRIS, 300)
+    confusion.hide()
+    confusion.show_snapshot(later)
+    confusion.flush()
+    assert not confusion.counting() and np.array_equal(confusion.counts("train"), before)
+    confusion.show()
+    qtbot.waitUntil(lambda: not np.array_equal(confusion.counts("train"), before), timeout=TIMEOUT)
+    expected = dataset.labels(forward.snapshot_outputs(later, dataset.X_train))
+    assert np.array_equal(confusion.counts("train").sum(axis=0), np.bincount(expected, minlength=3))
+
+
 # --- throttle ------------------------------------------------------------------------
 
 def test_throttle_draws_the_first_at_once_and_the_latest_after_the_interval(qtbot):
@@ -224,6 +276,40 @@ def test_throttle_draws_the_first_at_once_and_the_latest_after_the_interval(qtbo
     assert seen == [0]
     qtbot.waitUntil(lambda: seen[-1] == 49, timeout=1000)
     assert seen == [0, 49]
+
+
+def test_background_throttle_runs_one_call_at_a_time_and_delivers_the_latest(qtbot):
+    release, calls, delivered = threading.Event(), [], []
+
+    def work(value):
+        calls.append((value, threading.get_ident()))
+        release.wait(5)
+        return value * 10
+
+    throttle = Throttle(lambda value: lambda: work(value), max_rate_hz=1000, deliver=delivered.append)
+    throttle.submit(1)
+    for value in range(2, 20):
+        throttle.submit(value)
+        throttle.flush()   # refused: the first call is still running
+    qtbot.waitUntil(lambda: len(calls) == 1, timeout=TIMEOUT)
+    assert throttle.running() and delivered == []
+    release.set()
+    qtbot.waitUntil(lambda: delivered == [10, 190], timeout=TIMEOUT)
+    assert [value for value, _ in calls] == [1, 19]
+    assert all(thread != threading.get_ident() for _, thread in calls)
+    qtbot.waitUntil(lambda: not throttle.running(), timeout=TIMEOUT)
+
+
+def test_background_throttle_of_a_deleted_owner_delivers_nothing(qtbot):
+    release, delivered = threading.Event(), []
+    view = ConfusionView()
+    throttle = Throttle(lambda value: lambda: release.wait(5) and value, 1000, view, deliver=delivered.append)
+    throttle.submit(1)
+    view.deleteLater()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(throttle), timeout=TIMEOUT)
+    release.set()
+    qtbot.waitUntil(lambda: not background.busy(), timeout=TIMEOUT)
+    assert delivered == []
 
 
 # --- gradient check -----------------------------------------------------------------
