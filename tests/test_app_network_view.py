@@ -9,7 +9,8 @@ from PySide6 import QtCore, QtGui
 
 from bpviz.app.views import palette
 from bpviz.app.views.edges import NodesItem
-from bpviz.app.views.network_view import TOP_EDGES, NetworkView
+from bpviz.app.views.network_frame import TOP_EDGES
+from bpviz.app.views.network_view import NetworkView
 from bpviz.datasets import Dataset
 from bpviz.settings import Settings
 from helpers import snapshot_of

@@ -23,7 +23,6 @@ from bpviz import phases
 from bpviz.app.style import LIGHT
 from bpviz.app.views import network_frame, network_layout, network_phase, palette
 from bpviz.app.views.edges import EdgesItem, LegendItem, NodesItem
-from bpviz.app.views.network_frame import TOP_EDGES  # noqa: F401  (tests import it from here)
 from bpviz.app.views.network_mouse import MouseMixin
 from bpviz.app.views.node_maps import NodeMapsItem
 
