@@ -262,25 +262,15 @@ def resident_mib() -> float:
 
 
 def memory_rows_here(steps: int) -> list[Row]:
-    """Resident size after ``steps`` per-sample Iris steps with the rewind history on,
-    recorded as the worker records it (the gradient-norm sums, a new sum per epoch,
-    StepHistory.record_step); each TrainStep is dropped as the worker drops it."""
-    import numpy as np
-
-    from bpviz.history import StepHistory, add_grad_norms
+    """Resident size after ``steps`` per-sample Iris steps of the window's training loop
+    (the rewind buffer, the per-epoch figures), without publishing snapshots."""
     from bpviz.settings import Settings
+    from bpviz.training_loop import TrainingLoop, _Model
 
-    _, net, trainer = Settings(dataset="iris", hidden=(5,), epochs=None).build()
-    history, n_epochs, epoch_steps = StepHistory(), 0, 0
-    norms = np.zeros(len(net.weights))
-    history.record_step(trainer, n_epochs=n_epochs, epoch_grad_norms=norms, epoch_steps=epoch_steps)
+    dataset, net, trainer = Settings(dataset="iris", hidden=(5,), epochs=None).build()
+    loop, model = TrainingLoop(lambda event, value: None), _Model(dataset, net, trainer, None, 1)
     for _ in range(steps):
-        done = trainer.step()
-        add_grad_norms(norms, done.record)
-        epoch_steps += 1
-        if done.epoch_done:
-            n_epochs, epoch_steps, norms = n_epochs + 1, 0, np.zeros(len(net.weights))
-        history.record_step(trainer, n_epochs=n_epochs, epoch_grad_norms=norms, epoch_steps=epoch_steps)
+        loop._train_step(model)
     return [Row("memory", f"resident size after {steps:,} Iris steps, history on", resident_mib(), "MiB")]
 
 

@@ -23,15 +23,12 @@ checkpoints share them instead of copying them. No Qt here.
 from __future__ import annotations
 
 import bisect
-import math
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from bpviz.engine.network import StepRecord
-from bpviz.engine.training import Trainer, TrainerState, TrainStep
+from bpviz.engine.training import Trainer, TrainerState
 
 DEFAULT_MAX_STEPS = 10_000
 DEFAULT_MAX_BYTES = 200 * 2**20
@@ -43,46 +40,18 @@ STEP_OVERHEAD = 40
 CHECKPOINT_EVERY = 32
 
 
-# Above this many weights, a one-sample gradient's norm comes from its two factors.
-OUTER_NORM_SIZE = 4096
-
-
-def add_grad_norms(sums: np.ndarray, record: StepRecord) -> None:
-    """Add each weight gradient's Frobenius norm ‖∂L/∂W_k‖ to ``sums[k]`` (the
-    per-epoch means of the gradient plot); about 1 µs a layer. ``vdot`` because it
-    sets no floating-point flags: an overflowing gradient gives inf, not a warning.
-
-    For one sample ∂L/∂W_k = a_kᵀ·δ_k is an outer product, whose norm is ‖a_k‖·‖δ_k‖:
-    a large matrix (784×256 = 200,704 weights in an MNIST-sized first layer, ~0.1 ms)
-    is then measured through its two short factors."""
-    vdot, sqrt = np.vdot, math.sqrt  # local names: this runs after every step
-    single = len(record.targets) == 1
-    k = 0
-    for g in record.weight_grads:
-        if single and g.size > OUTER_NORM_SIZE:
-            a, d = record.activations[k], record.deltas[k]
-            sums[k] += sqrt(vdot(a, a) * vdot(d, d))
-        else:
-            flat = g.ravel()
-            sums[k] += sqrt(vdot(flat, flat))
-        k += 1
-
-
 @dataclass(frozen=True)
 class HistoryEntry:
     """The state after one step, with what the worker keeps beside the trainer.
 
     learning_rate : the rate the step was made with (to redo it exactly)
     n_epochs : finished epochs in the per-epoch history at that point
-    epoch_grad_norms, epoch_steps : the running gradient-norm sums of the epoch
     nbytes : what this entry costs, as the buffer counts it
     """
 
     state: TrainerState
     learning_rate: float
     n_epochs: int
-    epoch_grad_norms: np.ndarray
-    epoch_steps: int
     nbytes: int
 
     @property
@@ -153,12 +122,10 @@ class StepHistory:
         """The rate recorded ``step`` was made with."""
         return self._rates[step - self._checkpoints[0].step]
 
-    def replay(self, trainer: Trainer, step: int,
-               on_step: Callable[[TrainStep], None] | None = None) -> HistoryEntry:
+    def replay(self, trainer: Trainer, step: int) -> HistoryEntry:
         """Put ``trainer`` in its exact state after the recorded ``step``: restore the
         checkpoint at or before it and redo the steps in between with their recorded
-        rates (``on_step`` sees each redone step). Returns that checkpoint; the
-        optimiser's current learning rate is kept."""
+        rates. Returns that checkpoint; the optimiser's current learning rate is kept."""
         entry = self.checkpoint_for(step)
         if entry is None:
             raise KeyError(f"step {step} is not recorded")
@@ -168,15 +135,12 @@ class StepHistory:
         try:
             for s in range(entry.step + 1, step + 1):
                 optimizer.learning_rate = self._rates[s - base]
-                done = trainer.step()
-                if on_step is not None:
-                    on_step(done)
+                trainer.step()
         finally:
             optimizer.learning_rate = rate
         return entry
 
-    def capture(self, trainer: Trainer, *, n_epochs: int, epoch_grad_norms: np.ndarray,
-                epoch_steps: int) -> HistoryEntry:
+    def capture(self, trainer: Trainer, *, n_epochs: int) -> HistoryEntry:
         """A copy of the trainer's state now (not yet recorded)."""
         last = self._checkpoints[-1].state if self._checkpoints else None
         order_bytes = 0
@@ -195,11 +159,9 @@ class StepHistory:
         optimizer = trainer.optimizer.state()
         state = TrainerState(tuple(weights), tuple(biases), optimizer, trainer.step_count,
                              trainer.epoch, trainer.batch_index, order, rng)
-        norms = np.array(epoch_grad_norms, dtype=float)
         nbytes = (sum(a.nbytes for a in weights) + sum(a.nbytes for a in biases) + _array_bytes(optimizer)
-                  + order_bytes + norms.nbytes + ENTRY_OVERHEAD)
-        return HistoryEntry(state, float(trainer.optimizer.learning_rate), int(n_epochs), norms,
-                            int(epoch_steps), nbytes)
+                  + order_bytes + ENTRY_OVERHEAD)
+        return HistoryEntry(state, float(trainer.optimizer.learning_rate), int(n_epochs), nbytes)
 
     def record(self, entry: HistoryEntry) -> None:
         """Append a full entry (a checkpoint) for the step after the newest, or for an
@@ -217,8 +179,7 @@ class StepHistory:
         self.nbytes += entry.nbytes + STEP_OVERHEAD
         self._trim()
 
-    def record_step(self, trainer: Trainer, *, n_epochs: int, epoch_grad_norms: np.ndarray,
-                    epoch_steps: int) -> None:
+    def record_step(self, trainer: Trainer, *, n_epochs: int) -> None:
         """Record the state after the step the trainer just made, as the worker does on
         every step: a checkpoint when one is due (see the module), else only the step's
         learning rate (about 1 µs). The arguments are ``capture``'s."""
@@ -233,8 +194,7 @@ class StepHistory:
             return
         if step in self and step > self._first:
             self.truncate_after(step - 1)
-        self.record(self.capture(trainer, n_epochs=n_epochs, epoch_grad_norms=epoch_grad_norms,
-                                 epoch_steps=epoch_steps))
+        self.record(self.capture(trainer, n_epochs=n_epochs))
 
     def truncate_after(self, step: int) -> None:
         """Drop the steps after ``step``."""

@@ -16,16 +16,15 @@ A session file (suffix ``.bpviz``) is a zip archive holding
     the current epoch's sample order (integers)
 ``history/<field>.npy``
     train_loss, test_loss, train_accuracy, test_accuracy, grad_norms
-``history/epoch_grad_norm_sums.npy``
-    the unfinished epoch's running sums of ‖∂L/∂W_k‖ (their step count is
-    ``history.epoch_steps`` in session.json), so its mean continues exactly; optional
 ``data/X_train.npy``, ``data/T_train.npy``, ``data/X_test.npy``, ``data/T_test.npy``
     only when the data is included
 
 Arrays are written with ``np.save`` and read with ``np.load(allow_pickle=False)``
 after checking each header's dtype and size; nothing is ever unpickled or
 evaluated. Writes are atomic (:mod:`bpviz.files`). Every problem with a file,
-whatever its bytes, is a BpvizError.
+whatever its bytes, is a BpvizError. (Sessions saved before December 2026 also hold
+``history/epoch_grad_norm_sums.npy`` and ``history.epoch_steps``, the sums a gradient
+norm per step once needed; they are ignored.)
 """
 
 from __future__ import annotations
@@ -78,10 +77,6 @@ class Session:
     history: History
     csv_source: CsvSource | None = None
     dataset: Dataset | None = None
-    # The unfinished epoch's sums of the gradient norms per weight matrix and its
-    # step count (the worker averages them when the epoch ends).
-    epoch_grad_norm_sums: np.ndarray | None = None
-    epoch_steps: int = 0
 
     def __post_init__(self) -> None:
         own = getattr(self.settings, "csv_source", None)
@@ -179,11 +174,6 @@ def save_session(path, session: Session, *, include_data: bool = False) -> None:
     history = session.history
     for name in _HISTORY_1D + ("grad_norms",):
         arrays[f"history/{name}.npy"] = np.asarray(getattr(history, name), dtype=np.float64)
-    progress = {}
-    if session.epoch_grad_norm_sums is not None:
-        arrays["history/epoch_grad_norm_sums.npy"] = np.asarray(session.epoch_grad_norm_sums,
-                                                                dtype=np.float64)
-        progress["epoch_steps"] = int(session.epoch_steps)
     if include_data:
         for name in _DATA_ARRAYS:
             arrays[f"data/{name}.npy"] = getattr(session.dataset, name)
@@ -196,7 +186,7 @@ def save_session(path, session: Session, *, include_data: bool = False) -> None:
         "trainer": {"step": int(state.step), "epoch": int(state.epoch),
                     "batch_index": int(state.batch_index), "rng": state.rng},
         "optimizer": {"name": session.settings.optimizer, "state": optimizer},
-        "history": {"n_epochs": history.n_epochs, **progress},
+        "history": {"n_epochs": history.n_epochs},
         "csv_source": None if session.csv_source is None else session.csv_source.to_dict(),
         "dataset": _dataset_info(session.dataset) if include_data else None,
     }
@@ -332,13 +322,12 @@ class _Reader:
         optimizer = self.optimizer(document, settings, params)
         step, epoch, batch_index, order, rng = self.trainer(document, settings)
         history = self.history(document)
-        sums, epoch_steps = self.epoch_progress(document, len(sizes) - 1)
         csv_source = self.csv_source(document)
         dataset = self.dataset(document, sizes, len(order))
         state = TrainerState(tuple(weights), tuple(biases), optimizer, step, epoch,
                              batch_index, order, rng)
         try:
-            return Session(settings, state, history, csv_source, dataset, sums, epoch_steps)
+            return Session(settings, state, history, csv_source, dataset)
         except BpvizError as exc:
             raise self.damaged(str(exc)) from None
 
@@ -419,14 +408,6 @@ class _Reader:
         if len(grad_norms) != n:
             raise self.damaged(f"history/grad_norms.npy has {len(grad_norms)} rows, expected {n}")
         return History(**arrays, grad_norms=grad_norms)
-
-    def epoch_progress(self, document: dict, n_layers: int) -> tuple[np.ndarray | None, int]:
-        saved = document["history"]
-        if "epoch_steps" not in saved:
-            return None, 0
-        steps = self.count(saved, "epoch_steps")
-        name = "history/epoch_grad_norm_sums.npy"
-        return self.finite(name, self.array(name, (n_layers,))), steps
 
     def csv_source(self, document: dict) -> CsvSource | None:
         value = document.get("csv_source")

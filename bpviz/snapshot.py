@@ -38,8 +38,9 @@ def _freeze(value) -> None:
 class History:
     """Per-epoch figures, one entry per finished epoch (arrays of shape (n_epochs,)).
     Accuracies are NaN for regression; the test entries are NaN without a test set.
-    ``grad_norms`` has shape (n_epochs, n_weight_layers): the mean over the epoch's
-    steps of ‖∂L/∂W_k‖ for each weight matrix."""
+    ``grad_norms`` has shape (n_epochs, n_weight_layers): for each weight matrix the
+    norm ‖∂L/∂W_k‖ of the training-set loss's gradient at the epoch's end (the step a
+    full batch would take; it falls towards 0 as training converges)."""
 
     train_loss: np.ndarray = field(default_factory=lambda: np.empty(0))
     test_loss: np.ndarray = field(default_factory=lambda: np.empty(0))

@@ -31,7 +31,7 @@ from bpviz.engine.network import Network
 from bpviz.engine.training import LossMonitor, Trainer, TrainerState, TrainStep
 from bpviz.errors import BpvizError, DivergenceError
 from bpviz.exports import load_weights
-from bpviz.history import StepHistory, add_grad_norms
+from bpviz.history import StepHistory
 from bpviz.snapshot import History, make_snapshot
 
 DISPLAY_INTERVAL = 1 / 60
@@ -40,6 +40,10 @@ DISPLAY_INTERVAL = 1 / 60
 # frame every MAX_FRAME_INTERVAL seconds.
 MAX_DRAW_SHARE = 0.4
 MAX_FRAME_INTERVAL = 0.1
+# At an epoch's end the training set is measured in passes of at most this many rows,
+# so a large set (60,000 MNIST rows) never has every layer's activations and deltas
+# for all its rows in memory at once.
+EPOCH_PASS_ROWS = 4096
 # The commands a caller may send by name (bpviz.training_process).
 COMMANDS = ("load", "capture", "play", "pause", "step", "step_epoch", "reset", "restore_last_good", "step_back",
             "go_to_step", "set_learning_rate", "set_parameter", "load_weights", "set_speed", "snapshot_drawn",
@@ -57,13 +61,32 @@ def _monitor_from(net: Network, dataset: Dataset) -> LossMonitor:
     return monitor
 
 
+def _measure(net: Network, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """The training set's loss, outputs and the norm ‖∂L/∂W_k‖ of the loss's gradient
+    for each weight matrix (the step a full batch would take), with the network's
+    reduction, in passes of EPOCH_PASS_ROWS rows. The loss is ``Network.loss_of``'s,
+    bit for bit, for a set that fits in one pass; across passes it and the gradient
+    are their sums weighted by each pass's share of the rows (for a mean)."""
+    n = len(X)
+    loss, outputs, grads = 0.0, [], None
+    for start in range(0, n, EPOCH_PASS_ROWS):
+        x, t = X[start:start + EPOCH_PASS_ROWS], T[start:start + EPOCH_PASS_ROWS]
+        record = net._backprop(x, t)
+        share = len(x) / n if net.reduction == "mean" else 1.0
+        loss += share * net.loss.value(record.pre_activations[-1], record.outputs, t, net.reduction)
+        outputs.append(record.outputs)
+        part = [g * share for g in record.weight_grads]
+        grads = part if grads is None else [a + b for a, b in zip(grads, part)]
+    norms = np.array([math.sqrt(np.vdot(g, g)) for g in grads])
+    return loss, (outputs[0] if len(outputs) == 1 else np.concatenate(outputs)), norms
+
+
 @dataclass(frozen=True)
 class Capture:
     """The loop's exact position, copied between two steps (for saving a session).
 
     request : what the caller passed to ``capture``; learning_rate : the optimiser's
-    current rate (it changes live, without a new run); epoch_grad_norm_sums,
-    epoch_steps : the unfinished epoch's gradient-norm sums and step count."""
+    current rate (it changes live, without a new run)."""
 
     request: object
     run_id: int
@@ -71,18 +94,15 @@ class Capture:
     history: History
     dataset: Dataset
     learning_rate: float
-    epoch_grad_norm_sums: np.ndarray
-    epoch_steps: int
 
 
 class _Model:
     """What one run consists of: built on the GUI thread, then owned by the worker.
-    ``history`` continues a saved run's curves, ``progress`` its unfinished epoch's
-    (gradient-norm sums, steps); ``initial`` is where Reset goes (default: now)."""
+    ``history`` continues a saved run's curves; ``initial`` is where Reset goes
+    (default: now)."""
 
     def __init__(self, dataset: Dataset, net: Network, trainer: Trainer, epochs_limit: int | None, run_id: int,
-                 history: History | None = None, initial: TrainerState | None = None,
-                 progress: tuple[np.ndarray, int] | None = None):
+                 history: History | None = None, initial: TrainerState | None = None):
         self.dataset, self.net, self.trainer, self.epochs_limit = dataset, net, trainer, epochs_limit
         self.run_id = run_id
         self.initial = initial if initial is not None else trainer.state()
@@ -94,21 +114,11 @@ class _Model:
             for key in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
                 self.history[key] = [float(v) for v in getattr(history, key)]
             self.history["grad_norms"] = [np.array(row, dtype=float) for row in history.grad_norms]
-        self.epoch_grad_norms = np.zeros(len(net.weights))
-        self.epoch_steps = 0
-        if progress is not None and progress[0] is not None:
-            self.epoch_grad_norms = np.array(progress[0], dtype=float)
-            self.epoch_steps = int(progress[1])
         # Finished epochs at the current position; after a rewind the lists may hold
         # more (so scrubbing forward finds them) until a new epoch ends.
         self.n_epochs = len(self.history["train_loss"])
         self.steps = StepHistory()
         self.record()
-
-    def count(self, done: TrainStep) -> None:
-        """Add a step to the unfinished epoch's gradient-norm sums."""
-        add_grad_norms(self.epoch_grad_norms, done.record)
-        self.epoch_steps += 1
 
     def record(self, checkpoint: bool = False) -> None:
         """Note the step just made in the rewind buffer; ``checkpoint`` keeps a full
@@ -116,20 +126,16 @@ class _Model:
         after hand-edited weights)."""
         steps = self.steps
         if checkpoint:
-            steps.record(steps.capture(self.trainer, n_epochs=self.n_epochs,
-                                       epoch_grad_norms=self.epoch_grad_norms, epoch_steps=self.epoch_steps))
+            steps.record(steps.capture(self.trainer, n_epochs=self.n_epochs))
         else:
-            steps.record_step(self.trainer, n_epochs=self.n_epochs, epoch_grad_norms=self.epoch_grad_norms,
-                              epoch_steps=self.epoch_steps)
+            steps.record_step(self.trainer, n_epochs=self.n_epochs)
 
     def rewind_to(self, step: int) -> None:
         """Back (or forward) to the recorded state after ``step``, exactly: its
         checkpoint, then the steps after it redone (no epoch ends among them)."""
         entry = self.steps.checkpoint_for(step)
         self.n_epochs = entry.n_epochs
-        self.epoch_grad_norms = entry.epoch_grad_norms.copy()
-        self.epoch_steps = entry.epoch_steps
-        self.steps.replay(self.trainer, step, self.count)
+        self.steps.replay(self.trainer, step)
         if self.last_good.step > step:
             self.last_good = self.trainer.state()
 
@@ -165,14 +171,12 @@ class TrainingLoop:
 
     # ------------------------------------------------- called from any thread
     def load(self, dataset: Dataset, net: Network, trainer: Trainer, epochs_limit: int | None, run_id: int,
-             *, history: History | None = None, initial: TrainerState | None = None,
-             progress: tuple[np.ndarray, int] | None = None) -> None:
+             *, history: History | None = None, initial: TrainerState | None = None) -> None:
         """Hand over a freshly built run; the previous one is dropped. The window must
         not touch ``net`` or ``trainer`` afterwards. A restored session passes its
         ``history`` and unfinished epoch's ``progress`` (the curves go on exactly) and
         ``initial``, where Reset goes."""
-        self._send(lambda: self._do_load(_Model(dataset, net, trainer, epochs_limit, run_id,
-                                                history, initial, progress)))
+        self._send(lambda: self._do_load(_Model(dataset, net, trainer, epochs_limit, run_id, history, initial)))
 
     def capture(self, request: object = None) -> None:
         """Emit ``state_captured(Capture)`` with copies of the state between two steps
@@ -321,7 +325,6 @@ class TrainingLoop:
     def _train_step(self, model: _Model) -> TrainStep:
         done = model.trainer.step()
         self._rate_steps += len(done.sample_indices)
-        model.count(done)
         try:
             if done.epoch_done:
                 self._end_epoch(model)
@@ -334,8 +337,7 @@ class TrainingLoop:
         for values in h.values():  # epochs of a branch left by a rewind
             del values[model.n_epochs:]
         with np.errstate(all="ignore"):
-            out_train = net.predict(ds.X_train)
-            train_loss = net.loss_of(ds.X_train, ds.T_train)
+            train_loss, out_train, grad_norms = _measure(net, ds.X_train, ds.T_train)
             h["train_loss"].append(train_loss)
             h["test_loss"].append(net.loss_of(ds.X_test, ds.T_test) if ds.n_test else math.nan)
             if ds.is_classification:
@@ -344,10 +346,8 @@ class TrainingLoop:
             else:
                 h["train_accuracy"].append(math.nan)
                 h["test_accuracy"].append(math.nan)
-        h["grad_norms"].append(model.epoch_grad_norms / max(model.epoch_steps, 1))
+        h["grad_norms"].append(grad_norms)
         model.n_epochs += 1
-        model.epoch_grad_norms = np.zeros(len(net.weights))
-        model.epoch_steps = 0
         if not net.is_finite():
             raise DivergenceError(f"a weight became NaN or infinite in epoch {model.trainer.epoch}")
         model.monitor.check(train_loss)
@@ -400,8 +400,7 @@ class TrainingLoop:
             return
         trainer = model.trainer
         self._emit("state_captured", Capture(request, model.run_id, trainer.state(), self._history(model),
-                                         model.dataset, float(trainer.optimizer.learning_rate),
-                                         model.epoch_grad_norms.copy(), model.epoch_steps))
+                                         model.dataset, float(trainer.optimizer.learning_rate)))
 
     def _set_playing(self, playing: bool) -> None:
         if playing and (self._model is None or self._limit_reached(self._model)):
@@ -454,7 +453,6 @@ class TrainingLoop:
             else:
                 model.n_epochs = max(0, model.n_epochs - (model.trainer.epoch - model.last_good.epoch))
                 model.trainer.restore(model.last_good)
-                model.epoch_grad_norms, model.epoch_steps = np.zeros(len(model.net.weights)), 0
                 model.steps.clear()
                 model.record()
             model.monitor = _monitor_from(model.net, model.dataset)
@@ -482,7 +480,6 @@ class TrainingLoop:
         try:
             before = model.net.get_params()
             done = model.trainer.step()
-            model.count(done)
         finally:
             optimizer.learning_rate = rate
         if model.steps.get(step) is not None:

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from bpviz.engine.training import Trainer
-from bpviz.engine.network import Network
-from bpviz.history import OUTER_NORM_SIZE, STEP_OVERHEAD, StepHistory, add_grad_norms
+from bpviz.history import STEP_OVERHEAD, StepHistory
 from bpviz.phases import Phase, PhaseWalk, describe, phases_for, shown_snapshot
 from bpviz.settings import Settings
 from bpviz.snapshot import make_snapshot
@@ -56,7 +55,7 @@ def test_walk_moves_within_its_phases():
 
 
 def capture(history, trainer, n_epochs=0):
-    return history.capture(trainer, n_epochs=n_epochs, epoch_grad_norms=np.zeros(2), epoch_steps=0)
+    return history.capture(trainer, n_epochs=n_epochs)
 
 
 def states_equal(a, b):
@@ -126,11 +125,10 @@ def test_a_full_buffer_of_steps_between_checkpoints_keeps_the_newest_and_replays
     _, _, trainer = Settings(optimizer="momentum", epochs=None).build()
     _, _, reference = Settings(optimizer="momentum", epochs=None).build()
     history = StepHistory(max_steps=1001)
-    norms = np.zeros(len(trainer.net.weights))
     states = {}
     for _ in range(1500):
         trainer.step()
-        history.record_step(trainer, n_epochs=0, epoch_grad_norms=norms, epoch_steps=0)
+        history.record_step(trainer, n_epochs=0)
         if trainer.step_count in (500, 777, 1500):
             states[trainer.step_count] = trainer.state()
     assert (len(history), history.first_step, history.last_step) == (1001, 500, 1500)
@@ -143,23 +141,6 @@ def test_a_full_buffer_of_steps_between_checkpoints_keeps_the_newest_and_replays
             assert np.array_equal(got, want)
         assert np.array_equal(reference.optimizer.state()["velocity"][0], state.optimizer["velocity"][0])
     assert history.get(499) is None and 499 not in history
-
-
-@pytest.mark.parametrize("sizes, batch", [((784, 300, 10), 1), ((784, 300, 10), 4), ((4, 5, 3), 1)])
-def test_gradient_norm_sums_are_the_frobenius_norms(sizes, batch):
-    rng = np.random.default_rng(0)
-    net = Network(sizes, "relu", "softmax", "cross_entropy", seed=1)
-    X = rng.random((batch, sizes[0]))
-    T = np.eye(sizes[-1])[rng.integers(0, sizes[-1], batch)]
-    record = net.backprop(X, T)
-    sums = np.zeros(2)
-    for _ in range(2):
-        add_grad_norms(sums, record)
-    want = 2 * np.array([np.linalg.norm(g) for g in record.weight_grads])
-    assert np.all(want > 0)
-    np.testing.assert_allclose(sums, want, rtol=1e-12)
-    # one sample of the large layer goes through ‖a‖·‖δ‖, the rest through the matrix
-    assert (record.weight_grads[0].size > OUTER_NORM_SIZE) == (sizes[0] == 784)
 
 
 def test_an_entry_that_does_not_follow_on_starts_afresh():

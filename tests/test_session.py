@@ -374,17 +374,14 @@ def test_edited_members_raise_only_bpviz_errors(saved, key, value, member, membe
         saved.write_bytes(original)
 
 
-def test_unfinished_epoch_progress_round_trips(tmp_path):
-    settings_ = Settings(hidden=(4,))
-    _, _, trainer = trained(settings_)
-    sums = np.array([0.25, 1.5])
-    path = tmp_path / "progress.bpviz"
-    save_session(path, Session(settings_, trainer.state(), History(), epoch_grad_norm_sums=sums,
-                               epoch_steps=25))
-    loaded = load_session(path)
-    assert np.array_equal(loaded.epoch_grad_norm_sums, sums) and loaded.epoch_steps == 25
-    save_session(path, Session(settings_, trainer.state(), History()))
-    assert load_session(path).epoch_grad_norm_sums is None
+def test_a_session_with_the_old_unfinished_epoch_sums_still_opens(saved):
+    """Sessions saved before December 2026 hold the unfinished epoch's gradient-norm sums."""
+    before = load_session(saved)
+    rewrite(saved, replace={"history/epoch_grad_norm_sums.npy": npy(np.array([0.25, 1.5]))},
+            edit_json=set_in(["history", "epoch_steps"], 25))
+    loaded = load_session(saved)
+    assert loaded.trainer_state.step == before.trainer_state.step
+    assert np.array_equal(loaded.history.grad_norms, before.history.grad_norms)
 
 
 def test_settings_carry_the_csv_source(tmp_path):

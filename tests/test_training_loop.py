@@ -1,15 +1,18 @@
-"""bpviz.training_process.serve in a real child process, driven through pipes, no Qt."""
+"""bpviz.training_process.serve in a real child process, driven through pipes, and the
+training loop's per-epoch figures; no Qt."""
 
 import multiprocessing
+import threading
 
 import numpy as np
 import pytest
 
-from bpviz import training_process
+from bpviz import training_loop, training_process
 from bpviz.array_pipe import Sender
+from bpviz.datasets import accuracy
 from bpviz.settings import Settings
 from bpviz.snapshot import Snapshot
-from bpviz.training_loop import Capture
+from bpviz.training_loop import Capture, TrainingLoop
 
 TIMEOUT_S = 20
 
@@ -89,3 +92,61 @@ def test_the_process_ends_when_the_window_goes(child):
     commands._connection.close()  # as when the window's process dies
     got = events_until_closed(events)
     assert ("playing_changed", True) in got
+
+
+# --- the per-epoch figures, in this process --------------------------------------------
+
+def run_epochs(settings, epochs):
+    """The snapshots of a TrainingLoop asked for ``epochs`` whole epochs, run here."""
+    published, done = [], threading.Event()
+
+    def emit(event, value):
+        if event == "snapshot_ready":
+            published.append(value)
+            done.set() if len(published) == epochs + 1 else None  # the preview, then one per epoch
+        assert event not in ("training_failed", "command_failed")
+
+    loop = TrainingLoop(emit)
+    thread = threading.Thread(target=loop.run)
+    thread.start()
+    loop.load(*settings.build(), None, 1)
+    for _ in range(epochs):
+        loop.step_epoch()
+    assert done.wait(TIMEOUT_S)
+    loop.stop()
+    thread.join(TIMEOUT_S)
+    return published
+
+
+@pytest.mark.parametrize("settings", [
+    Settings(epochs=None),
+    Settings(dataset="xor", hidden=(2,), mode="full", activation="sigmoid", output_activation="sigmoid",
+             learning_rate=0.5, epochs=None),
+    Settings(dataset="blobs", hidden=(6,), mode="batch", batch_size=16, activation="relu",
+             output_activation="softmax", loss="cross_entropy", reduction="sum", epochs=None),
+], ids=["iris sample", "xor full", "blobs batch sum"])
+def test_each_epoch_records_the_training_sets_loss_accuracy_and_gradient_norms(settings):
+    snapshots = run_epochs(settings, 3)
+    history = snapshots[-1].history
+    assert history.n_epochs == 3
+    dataset, net, trainer = settings.build()
+    for epoch in range(3):
+        for _ in trainer.run(epoch + 1):
+            pass
+        record = net.backprop(dataset.X_train, dataset.T_train)
+        assert history.train_loss[epoch] == net.loss_of(dataset.X_train, dataset.T_train)
+        assert history.train_accuracy[epoch] == accuracy(net.predict(dataset.X_train), dataset.T_train)
+        np.testing.assert_array_equal(history.grad_norms[epoch], [np.linalg.norm(g) for g in record.weight_grads])
+
+
+def test_a_large_training_set_is_measured_in_passes_with_the_same_figures(monkeypatch):
+    settings = Settings(dataset="digits", hidden=(16,), activation="relu", epochs=None)
+    whole = run_epochs(settings, 1)[-1].history
+    monkeypatch.setattr(training_loop, "EPOCH_PASS_ROWS", 100)  # 1,437 rows: 15 passes, the last short
+    passes = run_epochs(settings, 1)[-1].history
+    assert passes.train_accuracy[0] == whole.train_accuracy[0]
+    np.testing.assert_allclose(passes.train_loss, whole.train_loss, rtol=1e-13)
+    # The gradient is a sum of rows' contributions that mostly cancel near a minimum,
+    # so summing it in other groups moves it by more than a unit of its own last digit.
+    np.testing.assert_allclose(passes.grad_norms, whole.grad_norms, rtol=1e-10)
+    assert passes.grad_norms.shape == (1, 2) and np.all(passes.grad_norms > 0)

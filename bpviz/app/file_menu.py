@@ -214,8 +214,7 @@ class FileMenu(QObject):
             session, dataset, net, trainer, initial = result
             self.window.controls.set_settings(session.settings, dataset)
             self.window.start_run(session.settings, dataset, net, trainer,
-                                  history=session.history, initial=initial,
-                                  progress=(session.epoch_grad_norm_sums, session.epoch_steps))
+                                  history=session.history, initial=initial)
             add_recent(path)
             state = session.trainer_state
             self._status(f"Opened {Path(path).name}: epoch {state.epoch + 1}, step {state.step:,}")
@@ -348,9 +347,7 @@ class FileMenu(QObject):
         path = args[0]
         try:
             if kind == "session":
-                session = Session(settings, capture.trainer_state, capture.history, dataset=capture.dataset,
-                                  epoch_grad_norm_sums=capture.epoch_grad_norm_sums,
-                                  epoch_steps=capture.epoch_steps)
+                session = Session(settings, capture.trainer_state, capture.history, dataset=capture.dataset)
                 save_session(path, session, include_data=args[1])
                 add_recent(path)
             elif kind in ("npz", "json"):

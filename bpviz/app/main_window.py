@@ -241,10 +241,9 @@ class MainWindow(QMainWindow):
             return
         self.start_run(settings, dataset, net, trainer)
 
-    def start_run(self, settings: Settings, dataset, net, trainer, *, history=None, initial=None,
-                  progress=None) -> None:
-        """Show and train a built run; a restored session passes its ``history``,
-        unfinished epoch's ``progress`` and ``initial`` state (see TrainingWorker.load)."""
+    def start_run(self, settings: Settings, dataset, net, trainer, *, history=None, initial=None) -> None:
+        """Show and train a built run; a restored session passes its ``history`` and
+        ``initial`` state (see TrainingWorker.load)."""
         self._run_id += 1
         self.settings, self.dataset = settings, dataset
         for view in self.views:
@@ -255,7 +254,7 @@ class MainWindow(QMainWindow):
         self.progress.setValue(0)
         log.info("new run %d: %s on %s", self._run_id, settings.layer_spec(dataset), dataset.name)
         self.worker.load(dataset, net, trainer, settings.epochs, self._run_id,
-                         history=history, initial=initial, progress=progress)
+                         history=history, initial=initial)
 
     def toggle_play(self) -> None:
         log.info("pause" if self._playing else "play")

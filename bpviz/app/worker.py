@@ -28,7 +28,6 @@ import queue
 import sys
 import threading
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from bpviz import training_process
@@ -138,14 +137,13 @@ class TrainingWorker(QObject):
 
     # ------------------------------------------------- called from the GUI thread
     def load(self, dataset: Dataset, net: Network, trainer: Trainer, epochs_limit: int | None, run_id: int,
-             *, history: History | None = None, initial: TrainerState | None = None,
-             progress: tuple[np.ndarray, int] | None = None) -> None:
+             *, history: History | None = None, initial: TrainerState | None = None) -> None:
         """Hand over a freshly built run (a copy goes to the training process); the
-        previous one is dropped. A restored session passes its ``history``, the
-        unfinished epoch's ``progress`` and ``initial``, where Reset goes."""
+        previous one is dropped. A restored session passes its ``history`` and
+        ``initial``, where Reset goes."""
         self._datasets = {run_id: dataset}
         self._send("load", dataset, net, trainer, epochs_limit, run_id,
-                   history=history, initial=initial, progress=progress)
+                   history=history, initial=initial)
 
     def capture(self, request: object = None) -> None:
         """Emit ``state_captured(Capture)`` with copies of the state between two steps."""

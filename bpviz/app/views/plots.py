@@ -253,6 +253,10 @@ class TrainingPlots(QWidget):
         # Log scale: vanishing gradients show as curves decades apart.
         self._grads = _Plot("Gradient norm", "‖∂L/∂W‖", ".3g", log_y=True)
         self._grads.item.setLabel("bottom", "epoch", **LABEL_CSS)
+        self._grads.plot_widget.setToolTip(
+            "‖∂L/∂W‖ of each weight matrix: the size of the training-set loss's gradient at\n"
+            "the end of each epoch, the step a full batch would take. It falls towards 0 as\n"
+            "training converges; a layer decades below the others learns slowly.")
 
         for plot in (self._accuracy, self._grads):
             plot.item.setXLink(self._loss.item)
