@@ -183,14 +183,18 @@ class StepHistory:
         """Record the state after the step the trainer just made, as the worker does on
         every step: a checkpoint when one is due (see the module), else only the step's
         learning rate (about 1 µs). The arguments are ``capture``'s."""
-        step = trainer.step_count
-        if (self._last == step - 1 and self._rates and trainer.batch_index != 0
-                and step - self._checkpoints[-1].state.step < self.checkpoint_every):
+        step, checkpoints = trainer.step_count, self._checkpoints
+        if (self._last == step - 1 and checkpoints and trainer.batch_index != 0
+                and step - checkpoints[-1].state.step < self.checkpoint_every):
             self._rates.append(trainer.optimizer.learning_rate)
             self._last = step
             self.nbytes += STEP_OVERHEAD
             if step - self._first >= self.max_steps:
-                self._trim()
+                # A full buffer: the oldest step goes (and a checkpoint no step needs
+                # any more); the bytes bound is met again at the next checkpoint.
+                self._first = first = step + 1 - self.max_steps
+                if len(checkpoints) > 1 and checkpoints[1].state.step <= first:
+                    self._drop_checkpoints_before(first)
             return
         if step in self and step > self._first:
             self.truncate_after(step - 1)
