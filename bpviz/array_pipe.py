@@ -6,7 +6,12 @@ window for ~3 s at each change of settings. ``Sender`` remembers the large array
 has sent, by identity (keeping a reference, so the identity stays theirs), and
 sends a key in their place; ``Receiver`` keeps them by key. A message sent with
 ``replace_arrays`` leaves exactly its own large arrays remembered on both ends, so
-the arrays of runs gone are let go. No Qt here.
+the arrays of runs gone are let go.
+
+A message is a head (a flag, the number of arrays that follow and the pickle) and
+then each new large array's own memory, written out of band: pickling an
+MNIST-sized set into one buffer copied 440 MB on the window's thread (1.6 s). No Qt
+here.
 """
 
 from __future__ import annotations
@@ -14,17 +19,19 @@ from __future__ import annotations
 import io
 import itertools
 import pickle
+import struct
 
 import numpy as np
 
 LARGE_BYTES = 1 << 20
 _REPLACE, _KEEP = b"R", b"K"
+_HEAD = struct.Struct("<cI")  # replace or keep, how many arrays follow the pickle
 
 
 class _Pickler(pickle.Pickler):
-    def __init__(self, file, sent: dict, used: dict, keys) -> None:
+    def __init__(self, file, sent: dict, used: dict, keys, arrays: list) -> None:
         super().__init__(file, protocol=5)
-        self._sent, self._used, self._keys = sent, used, keys
+        self._sent, self._used, self._keys, self._arrays = sent, used, keys, arrays
 
     def persistent_id(self, obj):
         if type(obj) is not np.ndarray or obj.nbytes < LARGE_BYTES or obj.dtype.hasobject:
@@ -35,22 +42,22 @@ class _Pickler(pickle.Pickler):
             return ("known", entry[1])
         key = next(self._keys)
         self._used[id(obj)] = (obj, key)
-        data = pickle.PickleBuffer(np.ascontiguousarray(obj))  # in-band: no extra copy
-        return ("new", key, obj.dtype.str, obj.shape, data)
+        self._arrays.append(memoryview(np.ascontiguousarray(obj)).cast("B"))
+        return ("new", key, obj.dtype.str, obj.shape, len(self._arrays) - 1)
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, file, arrays: dict, used: dict) -> None:
+    def __init__(self, file, arrays: dict, used: dict, data: list) -> None:
         super().__init__(file)
-        self._arrays, self._used = arrays, used
+        self._arrays, self._used, self._data = arrays, used, data
 
     def persistent_load(self, pid):
         if pid[0] == "known":
             array = self._used.get(pid[1])
             array = self._arrays[pid[1]] if array is None else array
         else:
-            _, key, dtype, shape, data = pid
-            array = np.frombuffer(data, dtype=dtype).reshape(shape)
+            _, key, dtype, shape, index = pid
+            array = np.frombuffer(self._data[index], dtype=dtype).reshape(shape)
         self._used[pid[1]] = array
         return array
 
@@ -64,17 +71,23 @@ class Sender:
         self._keys = itertools.count()
 
     def send(self, message, *, replace_arrays: bool = False) -> None:
-        self._connection.send_bytes(self.encode(message, replace_arrays=replace_arrays))
+        for chunk in self.encode(message, replace_arrays=replace_arrays):
+            self._connection.send_bytes(chunk)
 
-    def encode(self, message, *, replace_arrays: bool = False) -> memoryview:
-        """The bytes ``send`` would write, for a caller that writes them itself (from
-        another thread, say); they must then be written in the order encoded."""
+    def encode(self, message, *, replace_arrays: bool = False) -> list[memoryview]:
+        """The chunks ``send`` would write, each with ``send_bytes``, for a caller that
+        writes them itself (from another thread, say). Messages must be written in
+        the order encoded, and the large arrays in them left unchanged until written:
+        the chunks after the first are views of their memory."""
         buffer = io.BytesIO()
-        buffer.write(_REPLACE if replace_arrays else _KEEP)
+        buffer.write(bytes(_HEAD.size))
         used: dict[int, tuple[np.ndarray, int]] = {}
-        _Pickler(buffer, self._sent, used, self._keys).dump(message)
+        arrays: list[memoryview] = []
+        _Pickler(buffer, self._sent, used, self._keys, arrays).dump(message)
         self._sent = used if replace_arrays else {**self._sent, **used}
-        return buffer.getbuffer()
+        head = buffer.getbuffer()
+        _HEAD.pack_into(head, 0, _REPLACE if replace_arrays else _KEEP, len(arrays))
+        return [head, *arrays]
 
 
 class Receiver:
@@ -85,8 +98,10 @@ class Receiver:
         self._arrays: dict[int, np.ndarray] = {}
 
     def recv(self):
-        data = memoryview(self._connection.recv_bytes())
+        head = memoryview(self._connection.recv_bytes())
+        flag, n_arrays = _HEAD.unpack_from(head)
+        data = [self._connection.recv_bytes() for _ in range(n_arrays)]
         used: dict[int, np.ndarray] = {}
-        message = _Unpickler(io.BytesIO(data[1:]), self._arrays, used).load()
-        self._arrays = used if data[:1] == _REPLACE else {**self._arrays, **used}
+        message = _Unpickler(io.BytesIO(head[_HEAD.size:]), self._arrays, used, data).load()
+        self._arrays = used if flag == _REPLACE else {**self._arrays, **used}
         return message

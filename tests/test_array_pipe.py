@@ -28,15 +28,17 @@ class Pipe:
         self.reading, writing = multiprocessing.Pipe(duplex=False)
         self.counting = CountingConnection(writing)
         self.sender, self.receiver = Sender(self.counting), Receiver(self.reading)
-        self.sizes = self.counting.sizes
+        self.sizes = []  # bytes of each message
 
     def send(self, message, replace_arrays=False):
         """Send ``message`` and return it as received."""
+        before = len(self.counting.sizes)
         thread = threading.Thread(target=self.sender.send, args=(message,),
                                   kwargs={"replace_arrays": replace_arrays})
         thread.start()
         got = self.receiver.recv()
         thread.join()
+        self.sizes.append(sum(self.counting.sizes[before:]))
         return got
 
 
@@ -86,3 +88,12 @@ def test_views_and_other_types_arrive_exactly(pipe):
     for a, b in zip(got[:4], message[:4]):
         assert a.dtype == b.dtype and np.array_equal(a, b)
     assert got[4:] == message[4:]
+
+
+def test_encoding_copies_no_large_array():
+    """The window encodes on its own thread: a large array goes out as a view of its
+    own memory, so an MNIST-sized set costs the window no copy."""
+    X, small = big(), np.arange(5.0)
+    chunks = Sender(None).encode(("load", (X, small), {}), replace_arrays=True)
+    assert len(chunks) == 2 and len(chunks[0]) < 10_000
+    assert np.shares_memory(np.frombuffer(chunks[1]), X)

@@ -168,3 +168,23 @@ def test_engine_and_training_process_never_import_qt():
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, "both infinities"])
+@pytest.mark.parametrize("where", ["X", "T"])
+def test_a_trainer_refuses_data_that_is_not_finite(bad, where):
+    X, T = np.ones((6, 2)), np.zeros((6, 1))
+    target = X if where == "X" else T
+    if bad == "both infinities":  # their sum is NaN, not inf
+        target[1, 0], target[4, 0] = np.inf, -np.inf
+    else:
+        target[3, 0] = bad
+    with pytest.raises(BpvizError, match="NaN or infinite"):
+        Trainer(Network((2, 3, 1)), X, T, SGD(0.1))
+
+
+def test_a_trainer_takes_finite_data_whose_sum_overflows():
+    X = np.full((6, 2), 1e308)
+    X[0] = -1e308
+    trainer = Trainer(Network((2, 3, 1)), X, np.zeros((6, 1)), SGD(0.1))
+    assert trainer.X is X

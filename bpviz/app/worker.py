@@ -219,9 +219,10 @@ class TrainingWorker(QObject):
         """The writing thread: a new dataset takes a while to cross (about a second for
         400 MB), and the window goes on meanwhile."""
         while True:
-            name, data = self._outbox.get()
+            name, chunks = self._outbox.get()
             try:
-                self._commands.send_bytes(data)
+                for chunk in chunks:
+                    self._commands.send_bytes(chunk)
             except (OSError, ValueError):  # the process has gone: run() reports it
                 return
             if name == "stop":

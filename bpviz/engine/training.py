@@ -64,6 +64,16 @@ class TrainerState:
     rng: dict
 
 
+def _all_finite(a: np.ndarray) -> bool:
+    """Whether every entry of ``a`` is finite. A finite sum proves it (NaN and ±inf
+    survive any sum) in one pass without a temporary: 60,000×784 in ~40 ms, not
+    ~300 ms; only a sum that overflowed needs the entry-by-entry check."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(a.sum()):
+            return True
+    return bool(np.isfinite(a).all())
+
+
 def batch_size_for(mode: str, batch_size: int, n_samples: int) -> int:
     """The batch size a training mode means: 1, ``batch_size``, or all samples."""
     if mode not in MODES:
@@ -98,7 +108,7 @@ class Trainer:
         if len(X) == 0:
             raise BpvizError("the training set is empty")
         net._check_batch(X, T)
-        if not (np.isfinite(X).all() and np.isfinite(T).all()):
+        if not (_all_finite(X) and _all_finite(T)):
             raise BpvizError("the training data contains NaN or infinite values")
         self.net, self.X, self.T, self.optimizer = net, X, T, optimizer
         self.batch_size = min(max(int(batch_size), 1), len(X))
