@@ -5,8 +5,9 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtSvg
 
+from bpviz.app.style import LIGHT
 from bpviz.app.views import palette
 from bpviz.app.views.edges import NodesItem
 from bpviz.app.views.network_frame import TOP_EDGES
@@ -302,6 +303,42 @@ def test_many_node_colours_do_not_abort(qtbot):
     # every node: the centre of the last node is no longer transparent.
     centre = rects[-1].center().toPoint()
     assert image.pixelColor(centre).alpha() == 255
+
+
+def _painted_nodes(fill, device, colours=None):
+    item = NodesItem()
+    if colours is not None:
+        item.set_colours(colours, LIGHT)
+    rects = [QtCore.QRectF(10.0 + 40 * i, 10.0, 30, 30) for i in range(len(fill))]
+    item.set_geometry(rects, [], np.zeros((0, 4)), QtGui.QFont(), [])
+    item.set_values(fill, np.zeros((0, 4)), np.zeros((0, 4)))
+    painter = QtGui.QPainter(device)
+    item.paint(painter, None, None)
+    painter.end()
+    return item, rects
+
+
+def test_nodes_on_screen_are_stamps_of_each_colour_and_size_in_svg_circles(qtbot):
+    fill = [0, palette.NODE_HALF, 2 * palette.NODE_HALF, 0]
+    image = QtGui.QImage(200, 50, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(QtCore.Qt.GlobalColor.white)
+    item, rects = _painted_nodes(fill, image)
+    assert len(item._sprites) == 3  # one stamp per colour of this size
+    for rect, bucket in zip(rects, fill):
+        assert image.pixelColor(rect.center().toPoint()) == item._brushes[bucket].color()
+        assert image.pixelColor(QtCore.QPointF(rect.x() + 0.2, rect.center().y()).toPoint()).lightness() < 120
+    # another palette: new stamps, not the old colours
+    other = palette.colours("red-blue")
+    item.set_colours(other, LIGHT)
+    assert item._sprites == {}
+
+    buffer = QtCore.QBuffer()
+    svg = QtSvg.QSvgGenerator()
+    svg.setOutputDevice(buffer)
+    svg.setSize(QtCore.QSize(200, 50))
+    _painted_nodes(fill, svg)
+    text = bytes(buffer.data()).decode()
+    assert "<image" not in text and text.count("<circle") == len(fill)
 
 
 def test_many_snapshots_through_the_view(make_view):
