@@ -73,6 +73,10 @@ class Snapshot:
     run_id : which built network this belongs to, so a window can drop stale frames
     recorded_steps : (first, last) steps the worker can rewind to (bpviz.history),
         or None
+    history_start : 0 when ``history`` is the whole history; as the training process
+        sends it, the epoch its entries start at (the window has the ones before:
+        HistoryJoiner puts them together), so a frame carries what is new, not every
+        epoch so far
     """
 
     sizes: tuple[int, ...]
@@ -103,6 +107,7 @@ class Snapshot:
     epochs_limit: int | None = None
     run_id: int = 0
     recorded_steps: tuple[int, int] | None = None
+    history_start: int = 0
 
     @property
     def n_layers(self) -> int:
@@ -129,6 +134,46 @@ class Snapshot:
         if self.is_preview:
             return self.weights, self.biases
         return None
+
+
+_HISTORY_FIELDS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "grad_norms")
+
+
+class HistoryJoiner:
+    """Puts the whole history back together from the tails the training process sends.
+
+    ``join(start, tail)`` returns the History whose epochs before ``start`` are the ones
+    it returned last and whose others are ``tail``'s. The arrays grow in place, so a
+    frame costs what is new; a tail that rewrites epochs an earlier History holds (after
+    a rewind, or a new run, whose tails start at 0) goes into new arrays, so every
+    History handed out stays as it was. No Qt here.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+        self._n = 0
+
+    def join(self, start: int, tail: History) -> History:
+        if not 0 <= start <= self._n:
+            raise ValueError(f"a history tail from epoch {start} after {self._n} known epochs")
+        n = start + tail.n_epochs
+        rewrite = start < self._n
+        for name in _HISTORY_FIELDS:
+            new = getattr(tail, name)
+            old = self._arrays.get(name)
+            if old is None or old.shape[1:] != new.shape[1:] or rewrite or n > len(old):
+                grown = np.empty((max(n, 2 * start, 64),) + new.shape[1:])
+                if old is not None and old.shape[1:] == new.shape[1:]:
+                    grown[:start] = old[:start]
+                old = self._arrays[name] = grown
+            old[start:n] = new
+        self._n = n
+        return History(*(_read_only(self._arrays[name][:n]) for name in _HISTORY_FIELDS))
+
+
+def _read_only(view: np.ndarray) -> np.ndarray:
+    view.flags.writeable = False
+    return view
 
 
 def _sample_view(net: Network, record: StepRecord, row: int):

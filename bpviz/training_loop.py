@@ -117,6 +117,9 @@ class _Model:
         # Finished epochs at the current position; after a rewind the lists may hold
         # more (so scrubbing forward finds them) until a new epoch ends.
         self.n_epochs = len(self.history["train_loss"])
+        # The first epoch the window may not have as it is now (it gets the ones from
+        # here on with the next snapshot); a new run's window has none of them.
+        self.unsent_from = 0
         self.steps = StepHistory()
         self.record()
 
@@ -336,6 +339,7 @@ class TrainingLoop:
         ds, net, h = model.dataset, model.net, model.history
         for values in h.values():  # epochs of a branch left by a rewind
             del values[model.n_epochs:]
+        model.unsent_from = min(model.unsent_from, model.n_epochs)
         with np.errstate(all="ignore"):
             train_loss, out_train, grad_norms = _measure(net, ds.X_train, ds.T_train)
             h["train_loss"].append(train_loss)
@@ -356,8 +360,9 @@ class TrainingLoop:
     def _limit_reached(self, model: _Model) -> bool:
         return model.epochs_limit is not None and model.trainer.epoch >= model.epochs_limit
 
-    def _history(self, model: _Model) -> History:
-        h = {k: v[:model.n_epochs] for k, v in model.history.items()}
+    def _history(self, model: _Model, start: int = 0) -> History:
+        """The per-epoch history, from epoch ``start`` on."""
+        h = {k: v[start:model.n_epochs] for k, v in model.history.items()}
         norms = np.array(h["grad_norms"]) if h["grad_norms"] else np.empty((0, len(model.net.weights)))
         return History(*(np.array(h[k], dtype=float) for k in
                          ("train_loss", "test_loss", "train_accuracy", "test_accuracy")), norms)
@@ -375,10 +380,12 @@ class TrainingLoop:
             sample = int(idx[0])
         else:
             record, sample = done.record, int(done.sample_indices[0])
+        start = min(model.unsent_from, model.n_epochs)
+        model.unsent_from = model.n_epochs
         snapshot = make_snapshot(
             model.net, record, sample, done, before,
             step=trainer.step_count, epoch=trainer.epoch, batch_index=trainer.batch_index,
-            n_batches=trainer.n_batches, history=self._history(model),
+            n_batches=trainer.n_batches, history=self._history(model, start), history_start=start,
             samples_per_second=self._samples_per_second if self._playing else 0.0,
             playing=self._playing, epochs_limit=model.epochs_limit, run_id=model.run_id,
             recorded_steps=(model.steps.first_step, model.steps.last_step),

@@ -3,6 +3,7 @@ training loop's per-epoch figures; no Qt."""
 
 import multiprocessing
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from bpviz import training_loop, training_process
 from bpviz.array_pipe import Sender
 from bpviz.datasets import accuracy
 from bpviz.settings import Settings
-from bpviz.snapshot import Snapshot
+from bpviz.snapshot import History, HistoryJoiner, Snapshot
 from bpviz.training_loop import Capture, TrainingLoop
 
 TIMEOUT_S = 20
@@ -97,12 +98,13 @@ def test_the_process_ends_when_the_window_goes(child):
 # --- the per-epoch figures, in this process --------------------------------------------
 
 def run_epochs(settings, epochs):
-    """The snapshots of a TrainingLoop asked for ``epochs`` whole epochs, run here."""
-    published, done = [], threading.Event()
+    """The snapshots of a TrainingLoop asked for ``epochs`` whole epochs, run here, each
+    with its whole history (as the window's worker joins it)."""
+    published, done, joiner = [], threading.Event(), HistoryJoiner()
 
     def emit(event, value):
         if event == "snapshot_ready":
-            published.append(value)
+            published.append(replace(value, history=joiner.join(value.history_start, value.history)))
             done.set() if len(published) == epochs + 1 else None  # the preview, then one per epoch
         assert event not in ("training_failed", "command_failed")
 
@@ -150,3 +152,49 @@ def test_a_large_training_set_is_measured_in_passes_with_the_same_figures(monkey
     # so summing it in other groups moves it by more than a unit of its own last digit.
     np.testing.assert_allclose(passes.grad_norms, whole.grad_norms, rtol=1e-10)
     assert passes.grad_norms.shape == (1, 2) and np.all(passes.grad_norms > 0)
+
+
+def test_each_frame_carries_only_the_epochs_the_window_does_not_have():
+    published = []
+    loop = TrainingLoop(lambda event, value: published.append(value) if event == "snapshot_ready" else None)
+    thread = threading.Thread(target=loop.run)
+    thread.start()
+    loop.load(*Settings(dataset="xor", hidden=(2,), mode="full", epochs=None).build(), None, 1)
+    for _ in range(5):
+        loop.step_epoch()
+    loop.step(3)
+    loop.go_to_step(2)  # back to epoch 2: the window cuts its curves back
+    loop.step_epoch()   # and epoch 3 is made again
+    loop.capture()
+    done = threading.Event()
+    loop._send(done.set)
+    assert done.wait(TIMEOUT_S)
+    loop.stop()
+    thread.join(TIMEOUT_S)
+    starts = [(s.history_start, s.history.n_epochs) for s in published]
+    assert starts == [(0, 0), (0, 1), (1, 1), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1), (2, 0), (2, 1)]
+
+
+def _history(values, n_layers=2):
+    values = np.asarray(values, dtype=float)
+    return History(values, values + 1, values / 10, values / 20, np.tile(values[:, None], (1, n_layers)))
+
+
+def test_the_joiner_puts_tails_together_and_never_changes_a_history_it_gave():
+    joiner = HistoryJoiner()
+    first = joiner.join(0, _history([1.0, 2.0]))
+    grown = [joiner.join(2 + i, _history([3.0 + i])) for i in range(100)]
+    assert np.array_equal(grown[-1].train_loss, np.arange(1.0, 103.0))
+    assert np.array_equal(grown[-1].grad_norms[:, 1], np.arange(1.0, 103.0))
+    rewound = joiner.join(1, _history([]))          # a rewind to epoch 1
+    again = joiner.join(1, _history([-2.0, -3.0]))  # and a new branch from there
+    assert np.array_equal(rewound.train_loss, [1.0]) and np.array_equal(again.test_loss, [2.0, -1.0, -2.0])
+    new_run = joiner.join(0, _history([7.0], n_layers=3))
+    assert new_run.grad_norms.shape == (1, 3)
+    # every History handed out is as it was, and none can be written to
+    assert np.array_equal(first.train_loss, [1.0, 2.0])
+    assert np.array_equal(grown[50].train_loss, np.arange(1.0, 54.0))
+    assert not any(a.flags.writeable for h in (first, grown[-1], again) for a in
+                   (h.train_loss, h.test_loss, h.train_accuracy, h.test_accuracy, h.grad_norms))
+    with pytest.raises(ValueError):
+        joiner.join(5, _history([1.0]))  # a gap: epochs 1-4 never came

@@ -35,7 +35,7 @@ from bpviz.array_pipe import Sender
 from bpviz.datasets import Dataset
 from bpviz.engine.network import Network
 from bpviz.engine.training import Trainer, TrainerState
-from bpviz.snapshot import History
+from bpviz.snapshot import History, HistoryJoiner
 from bpviz.training_loop import Capture
 
 log = logging.getLogger(__name__)
@@ -235,12 +235,16 @@ class TrainingWorker(QObject):
         signals = {"snapshot_ready": self.snapshot_ready, "playing_changed": self.playing_changed,
                    "training_failed": self.training_failed, "diverged": self.diverged,
                    "command_failed": self.command_failed}
+        history = HistoryJoiner()
         try:
             while True:
                 try:
                     event, value = _LoadedModulesUnpickler(io.BytesIO(self._events.recv_bytes())).load()
                 except (EOFError, OSError):
                     break
+                if event == "snapshot_ready":
+                    value = dataclasses.replace(value, history=history.join(value.history_start, value.history),
+                                                history_start=0)
                 if event in signals:
                     signals[event].emit(value)
                 elif event == "state_captured":
