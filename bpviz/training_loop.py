@@ -61,23 +61,31 @@ def _monitor_from(net: Network, dataset: Dataset) -> LossMonitor:
     return monitor
 
 
-def _measure(net: Network, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """The training set's loss, outputs and the norm ‖∂L/∂W_k‖ of the loss's gradient
-    for each weight matrix (the step a full batch would take), with the network's
-    reduction, in passes of EPOCH_PASS_ROWS rows. The loss is ``Network.loss_of``'s,
-    bit for bit, for a set that fits in one pass; across passes it and the gradient
-    are their sums weighted by each pass's share of the rows (for a mean)."""
+def _measure(net: Network, X: np.ndarray, T: np.ndarray,
+             gradient: bool = True) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """The loss on (X, T) and the outputs, with the network's reduction, and with
+    ``gradient`` the norm ‖∂L/∂W_k‖ of the loss's gradient for each weight matrix (the
+    step a full batch would take), in passes of EPOCH_PASS_ROWS rows. The loss and
+    outputs are ``Network.loss_of``'s and ``predict``'s, bit for bit, for a set that
+    fits in one pass; across passes the loss and gradient are sums weighted by each
+    pass's share of the rows (for a mean)."""
     n = len(X)
     loss, outputs, grads = 0.0, [], None
     for start in range(0, n, EPOCH_PASS_ROWS):
         x, t = X[start:start + EPOCH_PASS_ROWS], T[start:start + EPOCH_PASS_ROWS]
-        record = net._backprop(x, t)
+        if gradient:
+            record = net._backprop(x, t)
+            z, a = record.pre_activations[-1], record.outputs
+        else:
+            pres, acts = net._forward(x)
+            z, a = pres[-1], acts[-1]
         share = len(x) / n if net.reduction == "mean" else 1.0
-        loss += share * net.loss.value(record.pre_activations[-1], record.outputs, t, net.reduction)
-        outputs.append(record.outputs)
-        part = [g * share for g in record.weight_grads]
-        grads = part if grads is None else [a + b for a, b in zip(grads, part)]
-    norms = np.array([math.sqrt(np.vdot(g, g)) for g in grads])
+        loss += share * net.loss.value(z, a, t, net.reduction)
+        outputs.append(a)
+        if gradient:
+            part = record.weight_grads if share == 1.0 else [g * share for g in record.weight_grads]
+            grads = part if grads is None else [g + p for g, p in zip(grads, part)]
+    norms = None if grads is None else np.array([math.sqrt(np.vdot(g, g)) for g in grads])
     return loss, (outputs[0] if len(outputs) == 1 else np.concatenate(outputs)), norms
 
 
@@ -342,11 +350,13 @@ class TrainingLoop:
         model.unsent_from = min(model.unsent_from, model.n_epochs)
         with np.errstate(all="ignore"):
             train_loss, out_train, grad_norms = _measure(net, ds.X_train, ds.T_train)
+            test_loss, out_test, _ = (_measure(net, ds.X_test, ds.T_test, gradient=False) if ds.n_test
+                                      else (math.nan, None, None))
             h["train_loss"].append(train_loss)
-            h["test_loss"].append(net.loss_of(ds.X_test, ds.T_test) if ds.n_test else math.nan)
+            h["test_loss"].append(test_loss)
             if ds.is_classification:
                 h["train_accuracy"].append(accuracy(out_train, ds.T_train))
-                h["test_accuracy"].append(accuracy(net.predict(ds.X_test), ds.T_test) if ds.n_test else math.nan)
+                h["test_accuracy"].append(accuracy(out_test, ds.T_test) if ds.n_test else math.nan)
             else:
                 h["train_accuracy"].append(math.nan)
                 h["test_accuracy"].append(math.nan)

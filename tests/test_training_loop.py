@@ -138,16 +138,20 @@ def test_each_epoch_records_the_training_sets_loss_accuracy_and_gradient_norms(s
         record = net.backprop(dataset.X_train, dataset.T_train)
         assert history.train_loss[epoch] == net.loss_of(dataset.X_train, dataset.T_train)
         assert history.train_accuracy[epoch] == accuracy(net.predict(dataset.X_train), dataset.T_train)
+        assert history.test_loss[epoch] == net.loss_of(dataset.X_test, dataset.T_test)
+        assert history.test_accuracy[epoch] == accuracy(net.predict(dataset.X_test), dataset.T_test)
         np.testing.assert_array_equal(history.grad_norms[epoch], [np.linalg.norm(g) for g in record.weight_grads])
 
 
 def test_a_large_training_set_is_measured_in_passes_with_the_same_figures(monkeypatch):
     settings = Settings(dataset="digits", hidden=(16,), activation="relu", epochs=None)
     whole = run_epochs(settings, 1)[-1].history
-    monkeypatch.setattr(training_loop, "EPOCH_PASS_ROWS", 100)  # 1,437 rows: 15 passes, the last short
+    monkeypatch.setattr(training_loop, "EPOCH_PASS_ROWS", 100)  # 1,346 rows: 14 passes, the last short
     passes = run_epochs(settings, 1)[-1].history
     assert passes.train_accuracy[0] == whole.train_accuracy[0]
+    assert passes.test_accuracy[0] == whole.test_accuracy[0]  # 451 test rows: 5 passes
     np.testing.assert_allclose(passes.train_loss, whole.train_loss, rtol=1e-13)
+    np.testing.assert_allclose(passes.test_loss, whole.test_loss, rtol=1e-13)
     # The gradient is a sum of rows' contributions that mostly cancel near a minimum,
     # so summing it in other groups moves it by more than a unit of its own last digit.
     np.testing.assert_allclose(passes.grad_norms, whole.grad_norms, rtol=1e-10)
