@@ -97,3 +97,14 @@ def test_encoding_copies_no_large_array():
     chunks = Sender(None).encode(("load", (X, small), {}), replace_arrays=True)
     assert len(chunks) == 2 and len(chunks[0]) < 10_000
     assert np.shares_memory(np.frombuffer(chunks[1]), X)
+
+
+def test_a_large_array_arrives_as_writeable_as_it_left(pipe):
+    """A network's 784×400 weight matrix is trained in place on the other side."""
+    weights, frozen = big(seed=3), big(seed=4)
+    frozen.flags.writeable = False
+    got_weights, got_frozen = pipe.send((weights, frozen))
+    assert got_weights.flags.writeable and not got_frozen.flags.writeable
+    got_weights += 1.0
+    assert np.array_equal(got_weights, weights + 1.0)
+    assert got_weights.ctypes.data % 16 == 0  # aligned like any array of NumPy's

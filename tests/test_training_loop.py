@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from bpviz import training_loop, training_process
-from bpviz.array_pipe import Sender
-from bpviz.datasets import accuracy
+from bpviz.array_pipe import LARGE_BYTES, Sender
+from bpviz.datasets import Dataset, accuracy
 from bpviz.settings import Settings
 from bpviz.snapshot import History, HistoryJoiner, Snapshot
 from bpviz.training_loop import Capture, TrainingLoop
@@ -70,6 +70,29 @@ def test_commands_run_in_order_and_the_state_matches_the_engine(child):
     assert np.array_equal(snapshots[-1].weights[0], reference.weights[0])
     assert sum(value for event, value in got if event == "commands_run") >= 3
     assert not [value for event, value in got if event in ("training_failed", "command_failed")]
+
+
+def test_a_network_with_large_weight_matrices_trains_in_the_process(child):
+    """Its 784×400 first matrix (2.5 MB) crosses out of band, and is trained in place there."""
+    commands, events = child
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 784))
+    T = np.eye(3)[rng.integers(0, 3, 40)]
+    names = ("a", "b", "c")
+    dataset = Dataset("wide", X, T, X[:5], T[:5], tuple(f"x{i}" for i in range(784)), names, names)
+    settings = Settings(hidden=(400,), activation="relu", mode="batch", batch_size=8, epochs=None)
+    _, net, trainer = settings.build(dataset)
+    assert net.weights[0].nbytes > LARGE_BYTES
+    for message in (("load", (dataset, net, trainer, None, 1), {}), ("step", (2,), {}),
+                    ("capture", (None,), {}), ("stop", (), {})):
+        commands.send(message)
+    got = events_until_closed(events)
+    assert not [value for event, value in got if event in ("training_failed", "command_failed")]
+    (capture,) = [value for event, value in got if event == "state_captured"]
+    for _ in range(2):
+        trainer.step()
+    for mine, theirs in zip(net.weights, capture.trainer_state.weights):
+        assert np.array_equal(mine, theirs)
 
 
 def test_a_bad_command_is_reported_and_the_loop_goes_on(child):
