@@ -185,8 +185,7 @@ class TrainingLoop:
              *, history: History | None = None, initial: TrainerState | None = None) -> None:
         """Hand over a freshly built run; the previous one is dropped. The window must
         not touch ``net`` or ``trainer`` afterwards. A restored session passes its
-        ``history`` and unfinished epoch's ``progress`` (the curves go on exactly) and
-        ``initial``, where Reset goes."""
+        ``history`` (the curves go on) and ``initial``, where Reset goes."""
         self._send(lambda: self._do_load(_Model(dataset, net, trainer, epochs_limit, run_id, history, initial)))
 
     def capture(self, request: object = None) -> None:
