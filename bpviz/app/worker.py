@@ -9,7 +9,8 @@ window the other.
 
 Every public method sends a command (its name and arguments) down a pipe, from a
 thread of its own: nothing waits for the child. ``run``, on a QThread, reads the
-child's events and emits them as signals. The network and trainer handed to ``load``
+child's events and emits them as signals; a snapshot's history arrives as the epochs
+the window does not have yet, and ``run`` joins it to the ones before (HistoryJoiner). The network and trainer handed to ``load``
 are pickled into the child (a dataset's arrays only the first time, bpviz.array_pipe):
 the window keeps no live reference to the training state, only snapshots.
 """
