@@ -40,25 +40,14 @@ DISPLAY_INTERVAL = 1 / 60
 # frame every MAX_FRAME_INTERVAL seconds.
 MAX_DRAW_SHARE = 0.4
 MAX_FRAME_INTERVAL = 0.1
-# At an epoch's end the training set is measured in passes of at most this many rows,
-# so a large set (60,000 MNIST rows) never has every layer's activations and deltas
-# for all its rows in memory at once.
+# The training set is measured (when a run starts and at each epoch's end) in passes
+# of at most this many rows, so a large set (60,000 MNIST rows) never has every
+# layer's activations and deltas for all its rows in memory at once.
 EPOCH_PASS_ROWS = 4096
 # The commands a caller may send by name (bpviz.training_process).
 COMMANDS = ("load", "capture", "play", "pause", "step", "step_epoch", "reset", "restore_last_good", "step_back",
             "go_to_step", "set_learning_rate", "set_parameter", "load_weights", "set_speed", "snapshot_drawn",
             "stop")
-
-
-def _monitor_from(net: Network, dataset: Dataset) -> LossMonitor:
-    """A loss monitor that starts from the loss at the current weights, so a loss that
-    explodes within the first epoch is caught too."""
-    monitor = LossMonitor()
-    with np.errstate(all="ignore"):
-        loss = net.loss_of(dataset.X_train, dataset.T_train)
-    if math.isfinite(loss):
-        monitor.check(loss)
-    return monitor
 
 
 def _measure(net: Network, X: np.ndarray, T: np.ndarray,
@@ -87,6 +76,17 @@ def _measure(net: Network, X: np.ndarray, T: np.ndarray,
             grads = part if grads is None else [g + p for g, p in zip(grads, part)]
     norms = None if grads is None else np.array([math.sqrt(np.vdot(g, g)) for g in grads])
     return loss, (outputs[0] if len(outputs) == 1 else np.concatenate(outputs)), norms
+
+
+def _monitor_from(net: Network, dataset: Dataset) -> LossMonitor:
+    """A loss monitor that starts from the loss at the current weights, so a loss that
+    explodes within the first epoch is caught too."""
+    monitor = LossMonitor()
+    with np.errstate(all="ignore"):
+        loss = _measure(net, dataset.X_train, dataset.T_train, gradient=False)[0]
+    if math.isfinite(loss):
+        monitor.check(loss)
+    return monitor
 
 
 @dataclass(frozen=True)
