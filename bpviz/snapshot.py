@@ -25,6 +25,15 @@ def _frozen(arrays) -> tuple[np.ndarray, ...]:
     return tuple(frozen_copy(a) for a in arrays)
 
 
+def _frozen_own(arrays) -> tuple[np.ndarray, ...]:
+    """Arrays a step made for itself (its gradients, the optimiser's changes: fresh
+    every step, never written again) marked read-only where they are, without the
+    copy: 4 MB a frame for a 784-256-256-10 network."""
+    for a in arrays:
+        a.flags.writeable = False
+    return tuple(arrays)
+
+
 def _freeze(value) -> None:
     """Mark every array in ``value`` (an array or nested tuples of them) read-only."""
     if isinstance(value, np.ndarray):
@@ -205,7 +214,7 @@ def make_snapshot(
     grads = changes = None
     if train_step is not None:
         changes = train_step.changes
-        grads = (_frozen(record.weight_grads), _frozen(record.bias_grads))
+        grads = (_frozen_own(record.weight_grads), _frozen_own(record.bias_grads))
     return Snapshot(
         sizes=net.sizes,
         activation_names=("input",) + tuple(net.layer_activation(k).name for k in range(1, net.n_layers)),
@@ -221,9 +230,9 @@ def make_snapshot(
         batch_loss=None if train_step is None else float(record.loss),
         weight_grads=None if grads is None else grads[0],
         bias_grads=None if grads is None else grads[1],
-        weight_changes=None if changes is None else _frozen(changes[:n_w]),
+        weight_changes=None if changes is None else _frozen_own(changes[:n_w]),
         bias_changes=None if changes is None else (
-            _frozen(changes[n_w:]) if net.bias else tuple(np.zeros(n) for n in net.sizes[1:])),
+            _frozen_own(changes[n_w:]) if net.bias else _frozen_own([np.zeros(n) for n in net.sizes[1:]])),
         weights_before=None if before is None else _frozen(before[0]),
         biases_before=None if before is None else _frozen(before[1]),
         **extra,

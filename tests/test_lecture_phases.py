@@ -152,3 +152,17 @@ def test_an_entry_that_does_not_follow_on_starts_afresh():
         other.step()
     history.record(capture(history, other))
     assert (history.first_step, history.last_step, len(history)) == (5, 5, 1)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_a_snapshot_freezes_a_steps_own_gradients_and_changes_without_copying(optimizer):
+    _, net, trainer = Settings(optimizer=optimizer, learning_rate=0.01, epochs=None).build()
+    done = trainer.step()
+    snap = make_snapshot(net, done.record, 0, done)
+    for shown, own in zip(snap.weight_grads + snap.weight_changes, done.record.weight_grads + done.changes):
+        assert shown is own and not shown.flags.writeable
+    assert not any(w.flags.writeable or np.shares_memory(w, p) for w, p in zip(snap.weights, net.weights))
+    before = [w.copy() for w in snap.weights]
+    for _ in range(3):  # training goes on: it never writes a past step's arrays
+        trainer.step()
+    assert all(np.array_equal(a, b) for a, b in zip(snap.weights, before))
