@@ -7,7 +7,7 @@ activations, pre-activations and deltas of one sample of that step. No Qt here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -29,9 +29,9 @@ def _frozen_own(arrays) -> tuple[np.ndarray, ...]:
     """Arrays a step made for itself (its gradients, the optimiser's changes: fresh
     every step, never written again) marked read-only where they are, without the
     copy: 4 MB a frame for a 784-256-256-10 network."""
-    for a in arrays:
-        a.flags.writeable = False
-    return tuple(arrays)
+    arrays = tuple(arrays)
+    _freeze(arrays)
+    return arrays
 
 
 def _freeze(value) -> None:
@@ -145,7 +145,8 @@ class Snapshot:
         return None
 
 
-_HISTORY_FIELDS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "grad_norms")
+# The per-epoch curves in History's order: the 1-D ones, then grad_norms.
+HISTORY_FIELDS = tuple(f.name for f in fields(History))
 
 
 class HistoryJoiner:
@@ -167,7 +168,7 @@ class HistoryJoiner:
             raise ValueError(f"a history tail from epoch {start} after {self._n} known epochs")
         n = start + tail.n_epochs
         rewrite = start < self._n
-        for name in _HISTORY_FIELDS:
+        for name in HISTORY_FIELDS:
             new = getattr(tail, name)
             old = self._arrays.get(name)
             if old is None or old.shape[1:] != new.shape[1:] or rewrite or n > len(old):
@@ -177,12 +178,7 @@ class HistoryJoiner:
                 old = self._arrays[name] = grown
             old[start:n] = new
         self._n = n
-        return History(*(_read_only(self._arrays[name][:n]) for name in _HISTORY_FIELDS))
-
-
-def _read_only(view: np.ndarray) -> np.ndarray:
-    view.flags.writeable = False
-    return view
+        return History(*_frozen_own(self._arrays[name][:n] for name in HISTORY_FIELDS))
 
 
 def _sample_view(net: Network, record: StepRecord, row: int):

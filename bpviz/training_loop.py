@@ -32,7 +32,7 @@ from bpviz.engine.training import LossMonitor, Trainer, TrainerState, TrainStep
 from bpviz.errors import BpvizError, DivergenceError
 from bpviz.exports import load_weights
 from bpviz.history import StepHistory
-from bpviz.snapshot import History, make_snapshot
+from bpviz.snapshot import HISTORY_FIELDS, History, make_snapshot
 
 DISPLAY_INTERVAL = 1 / 60
 # While playing, the window may spend at most this share of its thread's time on
@@ -116,10 +116,9 @@ class _Model:
         self.initial = initial if initial is not None else trainer.state()
         self.last_good: TrainerState = trainer.state() if initial is not None else self.initial
         self.monitor = _monitor_from(net, dataset)
-        self.history: dict[str, list] = {k: [] for k in
-                                         ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "grad_norms")}
+        self.history: dict[str, list] = {k: [] for k in HISTORY_FIELDS}
         if history is not None:
-            for key in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
+            for key in HISTORY_FIELDS[:-1]:
                 self.history[key] = [float(v) for v in getattr(history, key)]
             self.history["grad_norms"] = [np.array(row, dtype=float) for row in history.grad_norms]
         # Finished epochs at the current position; after a rewind the lists may hold
@@ -373,8 +372,7 @@ class TrainingLoop:
         """The per-epoch history, from epoch ``start`` on."""
         h = {k: v[start:model.n_epochs] for k, v in model.history.items()}
         norms = np.array(h["grad_norms"]) if h["grad_norms"] else np.empty((0, len(model.net.weights)))
-        return History(*(np.array(h[k], dtype=float) for k in
-                         ("train_loss", "test_loss", "train_accuracy", "test_accuracy")), norms)
+        return History(*(np.array(h[k], dtype=float) for k in HISTORY_FIELDS[:-1]), norms)
 
     def _publish(self, model: _Model, done: TrainStep | None, before=None) -> None:
         now = time.perf_counter()

@@ -176,15 +176,15 @@ class NodesItem(_CanvasItem):
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
         p.setPen(self._outline)
         brushes = self._brushes
-        stamp = self._stamp if self._stamps_look_the_same(p) else None
+        ratio = p.device().devicePixelRatioF() if self._stamps_look_the_same(p) else None
         for rect, b in zip(self._rects, self._fill):
             if b == PENDING_FILL:  # not yet computed in a phase walk: grey, dashed
                 p.setPen(self._pending.node_pen)
                 p.setBrush(self._pending.node_brush)
                 p.drawEllipse(rect)
                 p.setPen(self._outline)
-            elif stamp is not None:
-                stamp(p, rect, b)
+            elif ratio is not None:
+                self._stamp(p, rect, b, ratio)
             else:
                 p.setBrush(brushes[b])
                 p.drawEllipse(rect)
@@ -220,8 +220,7 @@ class NodesItem(_CanvasItem):
         return (p.paintEngine().type() == QtGui.QPaintEngine.Type.Raster
                 and p.transform().type() in _WHOLE_PIXEL_MOVES)
 
-    def _stamp(self, p: QtGui.QPainter, rect: QtCore.QRectF, bucket: int) -> None:
-        ratio = p.device().devicePixelRatioF()
+    def _stamp(self, p: QtGui.QPainter, rect: QtCore.QRectF, bucket: int, ratio: float) -> None:
         key = (bucket, rect.width(), rect.height(), ratio)
         sprite = self._sprites.get(key)
         if sprite is None:
