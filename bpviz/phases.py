@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from bpviz.snapshot import Snapshot
 
 KINDS = ("forward", "loss", "backward", "update")
@@ -103,9 +101,10 @@ def shown_snapshot(snapshot: Snapshot, phase: Phase | None) -> Snapshot:
     playing) show the snapshot as it is."""
     if phase is None or phase.updated or snapshot.weights_before is None:
         return snapshot
-    grads = {} if phase.kind == "backward" else {"weight_grads": None, "bias_grads": None}
+    grads = {} if phase.kind == "backward" else {"weight_grads": None, "bias_grads": None,
+                                                 "weight_grad_norms": None}
     return replace(snapshot, weights=snapshot.weights_before, biases=snapshot.biases_before,
-                   weight_changes=None, bias_changes=None, **grads)
+                   weight_changes=None, bias_changes=None, change_summary=None, **grads)
 
 
 def _layer_name(k: int, n_layers: int) -> str:
@@ -129,17 +128,13 @@ def describe(phase: Phase, snapshot: Snapshot) -> str:
         if k == n - 1:
             return head + f"backward: δ{k} = ∂ℓ/∂z{k} of the output layer"
         return head + f"backward: δ{k} = (δ{k + 1}·W{k}ᵀ) ⊙ f′(z{k}) for {_layer_name(k, n)}"
-    return head + "update: w ← w + Δw;  " + change_summary(snapshot)
+    return head + "update: w ← w + Δw;  " + describe_changes(snapshot)
 
 
-def change_summary(snapshot: Snapshot) -> str:
+def describe_changes(snapshot: Snapshot) -> str:
     """The largest and mean |Δw| of a step's update, with where the largest is."""
-    changes = snapshot.weight_changes
-    if not changes:
+    summary = snapshot.change_summary
+    if summary is None:
         return "no update"
-    flat = [np.abs(c).ravel() for c in changes]
-    k = int(np.argmax([f.max() if f.size else -1.0 for f in flat]))
-    i, j = np.unravel_index(int(np.argmax(flat[k])), changes[k].shape)
-    mean = float(np.concatenate(flat).mean())
-    signed = float(changes[k][i, j])
-    return f"largest Δw = {signed:+.4g} at w[{k}][{i}, {j}],  mean |Δw| = {mean:.3g}"
+    k, i, j = summary.largest_at
+    return f"largest Δw = {summary.largest:+.4g} at w[{k}][{i}, {j}],  mean |Δw| = {summary.mean_abs:.3g}"

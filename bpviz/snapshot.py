@@ -7,12 +7,25 @@ activations, pre-activations and deltas of one sample of that step. No Qt here.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from bpviz.engine.network import Network, StepRecord
 from bpviz.engine.training import TrainStep
+
+
+# While playing at full speed, a layer with more weights than this has its gradient
+# and change matrices left out of the frame: the views need only their summaries
+# then (‖∂L/∂W‖, the largest and mean |Δw|), and for a 784-256-256-10 network the
+# two would be 4 MB of a 6.5 MB frame, 60 times a second.
+LIGHT_LAYER_WEIGHTS = 10_000
+
+
+def frobenius(a: np.ndarray) -> float:
+    """‖a‖, the root of the sum of the squared entries (the Frobenius norm)."""
+    return math.sqrt(np.vdot(a, a))
 
 
 def frozen_copy(a: np.ndarray) -> np.ndarray:
@@ -44,6 +57,30 @@ def _freeze(value) -> None:
 
 
 @dataclass(frozen=True)
+class ChangeSummary:
+    """A step's update of the weights in two figures: the change of largest magnitude
+    (signed) with its place ``(k, i, j)`` in ``weights``, and the mean |Δw| over every
+    weight of the network."""
+
+    largest: float
+    largest_at: tuple[int, int, int]
+    mean_abs: float
+
+    @classmethod
+    def of(cls, changes) -> ChangeSummary:
+        peaks, total, count = [], 0.0, 0
+        for c in changes:
+            size = np.abs(c)
+            at = int(size.argmax()) if c.size else 0
+            peaks.append((float(size.flat[at]) if c.size else -1.0, at))
+            total += float(size.sum())
+            count += c.size
+        k = max(range(len(peaks)), key=lambda k: peaks[k][0])
+        i, j = np.unravel_index(peaks[k][1], changes[k].shape)
+        return cls(float(changes[k][i, j]), (k, int(i), int(j)), total / count if count else 0.0)
+
+
+@dataclass(frozen=True)
 class History:
     """Per-epoch figures, one entry per finished epoch (arrays of shape (n_epochs,)).
     Accuracies are NaN for regression; the test entries are NaN without a test set.
@@ -72,7 +109,11 @@ class Snapshot:
         present for single steps (None while playing, where copying every step would
         slow training down)
     weight_grads, bias_grads, weight_changes, bias_changes : of the step's whole batch
-        (None before the first step)
+        (None before the first step). A light frame (made while playing at full speed)
+        has None in place of the gradient and change matrices of every layer with more
+        than LIGHT_LAYER_WEIGHTS weights
+    weight_grad_norms : ‖∂L/∂W_k‖ for every weight matrix, and change_summary: the
+        largest and mean |Δw|, whenever weight_grads, and weight_changes, are there
     sample_index : the training-set row shown (the first row of the step's batch)
     activations : L+1 arrays of (sizes[k],) for that sample; pre_activations, deltas :
         L arrays of (sizes[k+1],). ``deltas`` are that sample's own ∂ℓ/∂z (for a
@@ -108,6 +149,8 @@ class Snapshot:
     bias_grads: tuple[np.ndarray, ...] | None = None
     weight_changes: tuple[np.ndarray, ...] | None = None
     bias_changes: tuple[np.ndarray, ...] | None = None
+    weight_grad_norms: tuple[float, ...] | None = None
+    change_summary: ChangeSummary | None = None
     weights_before: tuple[np.ndarray, ...] | None = None
     biases_before: tuple[np.ndarray, ...] | None = None
     history: History = field(default_factory=History)
@@ -201,16 +244,24 @@ def make_snapshot(
     sample_index: int,
     train_step: TrainStep | None = None,
     before: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
+    light: bool = False,
     **extra,
 ) -> Snapshot:
     """Copy what the views need from a network, the record of its last pass and,
-    after an update, the ``TrainStep``. ``extra`` sets the counters and history."""
+    after an update, the ``TrainStep``; ``light`` leaves out the gradient and change
+    matrices of layers above LIGHT_LAYER_WEIGHTS weights (see Snapshot). ``extra``
+    sets the counters and history."""
     acts, pres, deltas, target, loss = _sample_view(net, record, 0)
     n_w = len(net.weights)
-    grads = changes = None
+    grads = changes = norms = summary = None
     if train_step is not None:
         changes = train_step.changes
-        grads = (_frozen_own(record.weight_grads), _frozen_own(record.bias_grads))
+        norms = tuple(frobenius(g) for g in record.weight_grads)
+        summary = ChangeSummary.of(changes[:n_w])
+        sent = [not (light and w.size > LIGHT_LAYER_WEIGHTS) for w in net.weights]
+        changes = [c if keep else None for c, keep in zip(changes[:n_w], sent)] + list(changes[n_w:])
+        grads = (_frozen_own(g if keep else None for g, keep in zip(record.weight_grads, sent)),
+                 _frozen_own(record.bias_grads))
     return Snapshot(
         sizes=net.sizes,
         activation_names=("input",) + tuple(net.layer_activation(k).name for k in range(1, net.n_layers)),
@@ -226,6 +277,8 @@ def make_snapshot(
         batch_loss=None if train_step is None else float(record.loss),
         weight_grads=None if grads is None else grads[0],
         bias_grads=None if grads is None else grads[1],
+        weight_grad_norms=norms,
+        change_summary=summary,
         weight_changes=None if changes is None else _frozen_own(changes[:n_w]),
         bias_changes=None if changes is None else (
             _frozen_own(changes[n_w:]) if net.bias else _frozen_own([np.zeros(n) for n in net.sizes[1:]])),

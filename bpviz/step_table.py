@@ -45,7 +45,9 @@ def _exact(x) -> str:
 
 
 def _at(arrays, k, *index):
-    return None if arrays is None else arrays[k][index]
+    """arrays[k][index], or None where there is no such array (before the first step;
+    a large layer's gradients and changes in a light frame)."""
+    return None if arrays is None or arrays[k] is None else arrays[k][index]
 
 
 def csv_rows(snap: Snapshot) -> list[list[str]]:

@@ -32,7 +32,7 @@ from bpviz.engine.training import LossMonitor, Trainer, TrainerState, TrainStep
 from bpviz.errors import BpvizError, DivergenceError
 from bpviz.exports import load_weights
 from bpviz.history import StepHistory
-from bpviz.snapshot import HISTORY_FIELDS, History, make_snapshot
+from bpviz.snapshot import HISTORY_FIELDS, History, frobenius, make_snapshot
 
 DISPLAY_INTERVAL = 1 / 60
 # While playing, the window may spend at most this share of its thread's time on
@@ -74,7 +74,7 @@ def _measure(net: Network, X: np.ndarray, T: np.ndarray,
         if gradient:
             part = record.weight_grads if share == 1.0 else [g * share for g in record.weight_grads]
             grads = part if grads is None else [g + p for g, p in zip(grads, part)]
-    norms = None if grads is None else np.array([math.sqrt(np.vdot(g, g)) for g in grads])
+    norms = None if grads is None else np.array([frobenius(g) for g in grads])
     return loss, (outputs[0] if len(outputs) == 1 else np.concatenate(outputs)), norms
 
 
@@ -389,8 +389,11 @@ class TrainingLoop:
             record, sample = done.record, int(done.sample_indices[0])
         start = min(model.unsent_from, model.n_epochs)
         model.unsent_from = model.n_epochs
+        # Frames sampled from a run at full speed (or above display rate) are light:
+        # every step shown at a set speed, and every single step, is whole.
+        sampled = self._playing and not (self._steps_per_second and self._steps_per_second <= 60)
         snapshot = make_snapshot(
-            model.net, record, sample, done, before,
+            model.net, record, sample, done, before, light=sampled,
             step=trainer.step_count, epoch=trainer.epoch, batch_index=trainer.batch_index,
             n_batches=trainer.n_batches, history=self._history(model, start), history_start=start,
             samples_per_second=self._samples_per_second if self._playing else 0.0,

@@ -102,7 +102,8 @@ def test_headers_show_names_and_gradient_norms(make_view):
     norm = np.linalg.norm(snap.weight_grads[1])
     assert f"‖∂L/∂W‖ {norm:.3g}" in view.header_text(2)
     assert f"mean |δ| {np.mean(np.abs(snap.deltas[0])):.3g}" in view.header_text(1)
-    first = replace(snap, weight_grads=None, bias_grads=None, weight_changes=None, bias_changes=None)
+    first = replace(snap, weight_grads=None, bias_grads=None, weight_changes=None, bias_changes=None,
+                    weight_grad_norms=None, change_summary=None)
     view.show_snapshot(first)
     assert "‖∂L/∂W‖ —" in view.header_text(1)
 
@@ -248,6 +249,26 @@ def test_edge_tooltip_and_click(make_view, qtbot):
         qtbot.mouseClick(view.viewport(), QtCore.Qt.MouseButton.LeftButton,
                          pos=view.mapFromScene(point))
     assert blocker.args == [1, 0, 0]
+
+
+def test_a_light_frames_large_layer_says_its_gradients_come_when_paused(make_view):
+    dataset, net, trainer = Settings(dataset="digits", hidden=(200,)).build()  # 64×200 weights: left out
+    st = trainer.step()
+    snap = snapshot_of(net, st, light=True)
+    view = make_view(dataset, snap)
+    texts = {}
+    for k, i, j in ((0, 10, 100), (1, 100, 4)):
+        for frac in np.linspace(0.1, 0.9, 33):
+            text = view.tooltip_at(edge_point(view, k, i, j, frac))
+            if text.startswith(f"weight w[{k}]"):
+                texts[k] = text
+    assert texts.keys() == {0, 1}
+    assert "∂L/∂w = — (a large layer's: shown when paused)" in texts[0]
+    assert "last Δw = — (a large layer's: shown when paused)" in texts[0]
+    m = re.search(r"weight w\[1\]\[(\d+), (\d+)\]", texts[1])
+    i, j = map(int, m.groups())
+    assert f"∂L/∂w = {float(snap.weight_grads[1][i, j])!r}" in texts[1]
+    assert f"‖∂L/∂W‖ {snap.weight_grad_norms[0]:.3g}" in view.header_text(1)
 
 
 def test_every_hovered_edge_reports_its_own_numbers(make_view):

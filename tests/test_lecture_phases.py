@@ -51,6 +51,8 @@ def test_walk_moves_within_its_phases():
         assert all(np.array_equal(a, b) for a, b in zip(shown.weights, before[0]))
         assert shown.weight_changes is None and shown.forward_params[0] is snap.weights_before
         assert (shown.weight_grads is None) == (phase.kind != "backward")
+        assert (shown.weight_grad_norms is None) == (phase.kind != "backward")
+        assert shown.change_summary is None
     assert shown_snapshot(snap, seen[-1]) is snap and shown_snapshot(snap, None) is snap
 
 

@@ -202,6 +202,54 @@ def test_each_frame_carries_only_the_epochs_the_window_does_not_have():
     assert starts == [(0, 0), (0, 1), (1, 1), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1), (2, 0), (2, 1)]
 
 
+def test_frames_sampled_from_a_fast_run_are_light_and_every_other_frame_is_whole():
+    frames, loop = [], None
+
+    def emit(event, value):
+        if event == "snapshot_ready":
+            frames.append(value)
+            loop.snapshot_drawn()
+
+    def wait_for(n):
+        done = threading.Event()
+        loop._send(done.set)
+        assert done.wait(TIMEOUT_S)
+        end = len(frames) + n
+        deadline = threading.Event()
+        while len(frames) < end and not deadline.wait(0.01):
+            pass
+        return end
+
+    loop = TrainingLoop(emit)
+    thread = threading.Thread(target=loop.run)
+    thread.start()
+    # 64×200 weights: above LIGHT_LAYER_WEIGHTS; 200×10: below
+    loop.load(*Settings(dataset="digits", hidden=(200,), epochs=None).build(), None, 1)
+    loop.play()
+    wait_for(3)
+    loop.pause()
+    loop._send(lambda: frames.append("set speed"))
+    loop.set_speed(30)
+    loop.play()
+    wait_for(2)
+    loop.pause()
+    loop.step(1)
+    wait_for(0)
+    loop.stop()
+    thread.join(TIMEOUT_S)
+    split = frames.index("set speed")
+    fast = [f for f in frames[:split] if f.playing]  # sampled from a run at full speed
+    assert len(fast) >= 3
+    for f in fast:
+        assert f.weight_grads[0] is None and f.weight_changes[0] is None
+        assert f.weight_grads[1] is not None and f.weight_changes[1] is not None
+        assert len(f.weight_grad_norms) == 2 and f.change_summary is not None
+    others = [f for f in frames[split + 1:] if not f.is_preview]
+    assert sum(f.playing for f in others) >= 2 and not others[-1].playing  # at a set speed; the step
+    for f in others:
+        assert all(g is not None for g in f.weight_grads + f.weight_changes)
+
+
 def _history(values, n_layers=2):
     values = np.asarray(values, dtype=float)
     return History(values, values + 1, values / 10, values / 20, np.tile(values[:, None], (1, n_layers)))

@@ -17,7 +17,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel
 
 from bpviz.app.timeline import Timeline
-from bpviz.phases import Phase, PhaseWalk, change_summary, describe
+from bpviz.phases import Phase, PhaseWalk, describe, describe_changes
 from bpviz.snapshot import Snapshot
 
 AWAIT_LIMIT_S = 2.0
@@ -97,7 +97,7 @@ class PhaseStepper(QObject):
             self.walk is not None or (recorded is not None and recorded[0] is not None
                                       and recorded[0] < snapshot.step))
         if self.walk is None:
-            self._set_label(change_summary(snapshot) if snapshot.weight_changes is not None
+            self._set_label(describe_changes(snapshot) if snapshot.change_summary is not None
                             and not snapshot.playing else "")
 
     def _show_phase(self) -> None:

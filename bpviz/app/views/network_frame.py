@@ -231,7 +231,7 @@ def header(sizes, k: int, snap, narrow: bool, phase) -> tuple[str, str, str, str
         return lines + pending
     d = snap.deltas[k - 1]
     mean_d = float(np.mean(np.abs(d))) if d.size else None
-    grad = None if snap.weight_grads is None else network_text.frobenius(snap.weight_grads[k - 1])
+    grad = None if snap.weight_grad_norms is None else snap.weight_grad_norms[k - 1]
     if narrow:
         return lines + (network_text.short(mean_d, 2), network_text.short(grad, 2))
     return lines + (f"mean |δ| {network_text.short(mean_d)}",

@@ -14,12 +14,6 @@ def short(x, digits: int = 3) -> str:
     return "—" if x is None or not np.isfinite(x) else f"{x:.{digits}g}"
 
 
-def frobenius(a: np.ndarray) -> float:
-    """‖a‖_F without BLAS: np.linalg.norm's threaded dot stalls for milliseconds on
-    a busy machine, and this runs every frame."""
-    return float(np.sqrt(np.square(a).sum()))
-
-
 def node_name(n_layers: int, in_names, out_names, k: int, i: int) -> str:
     if k == 0:
         return f"input {i} “{in_names[i]}”"
@@ -35,8 +29,12 @@ def tooltip(snap, hit, in_names, out_names) -> str:
     def name(k, i):
         return node_name(L, in_names, out_names, k, i)
 
-    def maybe(arrays, *index):
-        return "—" if arrays is None else exact(arrays[index[0]][index[1:]])
+    def maybe(arrays, k, *index):
+        if arrays is None:
+            return "—"
+        if arrays[k] is None:
+            return "— (a large layer's: shown when paused)"
+        return exact(arrays[k][index])
 
     if hit[0] == "bias":
         return (f"bias node of layer {hit[1]}: a constant input +1;\n"
