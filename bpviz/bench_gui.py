@@ -46,10 +46,10 @@ def _wait(app, condition, timeout: float = 30.0) -> None:
         time.sleep(0.001)
 
 
-def _open_window(app, settings):
+def _open_window(app, settings, dataset=None):
     from bpviz.app.main_window import MainWindow
 
-    window = MainWindow(settings)
+    window = MainWindow(settings, dataset=dataset)
     window.resize(*WINDOW_SIZE)
     window.show()
     _wait(app, lambda: window.last_snapshot is not None and window.last_snapshot.run_id == window.run_id)
@@ -72,23 +72,23 @@ def _run_for(app, seconds: float) -> None:
 
 
 # ---------------------------------------------------------------- visualised
-def _headless_rate(seconds: float) -> float:
-    """Samples/s of the bare Trainer loop with the digits settings."""
-    _, _, trainer = _digits_settings().build()
-    for _ in range(200):
+def _headless_rate(settings, dataset, seconds: float) -> float:
+    """Samples/s of the bare Trainer loop with these settings."""
+    _, _, trainer = settings.build(dataset)
+    for _ in range(20):
         trainer.step()
     start, steps = time.perf_counter(), 0
     while time.perf_counter() - start < seconds:
-        for _ in range(100):
+        for _ in range(20):
             trainer.step()
-        steps += 100
+        steps += 20
     return steps * trainer.batch_size / (time.perf_counter() - start)
 
 
-def _undrawn_rate(app, seconds: float) -> float:
-    """Samples/s of the training process playing digits with no window: each snapshot
-    is acknowledged as it arrives (60 a second), none is drawn. What the training
-    loop's own bookkeeping and its process cost, apart from any drawing."""
+def _undrawn_rate(app, settings, dataset, seconds: float) -> float:
+    """Samples/s of the training process playing with no window: each snapshot is
+    acknowledged as it arrives (60 a second), none is drawn. What the training loop's
+    own bookkeeping and its process cost, apart from any drawing."""
     from PySide6.QtCore import QObject, Qt, QThread, Signal
 
     from bpviz.app.worker import TrainingWorker
@@ -102,7 +102,7 @@ def _undrawn_rate(app, seconds: float) -> float:
     worker.snapshot_ready.connect(relay.snapshot, Qt.ConnectionType.QueuedConnection)
     relay.snapshot.connect(lambda s: (shown.append((time.perf_counter(), s.step)), worker.snapshot_drawn(0.0)))
     thread.start()
-    dataset, net, trainer = _digits_settings().build()
+    dataset, net, trainer = settings.build(dataset)
     try:
         worker.load(dataset, net, trainer, None, 1)
         _wait(app, lambda: bool(shown))
@@ -119,23 +119,21 @@ def _undrawn_rate(app, seconds: float) -> float:
     return (s1 - s0) * trainer.batch_size / (t1 - t0)
 
 
-def visualised_rows(quick: bool) -> list[Row]:
-    """Samples/s of digits playing at full speed in the window, counted from the shown
-    snapshots' step counters, against the bare Trainer loop with the same settings
-    (and, between them, the training process with nothing drawn). The machine's
-    speed drifts (a shared host), so the window's rounds alternate with headless
-    rounds and each is compared with the headless rounds either side of it."""
-    app = _app()
-    seconds, rounds = (0.5, 1) if quick else (1.5, 3)
-    window = _open_window(app, _digits_settings())
-    batch = _digits_settings().build()[2].batch_size
+def _playing(app, settings, dataset, seconds: float, rounds: int) -> dict[str, float]:
+    """Samples/s of a network playing at full speed in the window, counted from the
+    shown snapshots' step counters, against the bare Trainer loop with the same
+    settings (and, between them, the training process with nothing drawn). The
+    machine's speed drifts (a shared host), so the window's rounds alternate with
+    headless rounds and each is compared with the headless rounds either side of it."""
+    window = _open_window(app, settings, dataset)
+    batch = settings.build(dataset)[2].batch_size
     shown: list[tuple[float, int, float]] = []
     window.snapshot_shown.connect(
         lambda s: shown.append((time.perf_counter(), s.step, time.thread_time())) if s.playing else None)
     headless, visual, frames, gui_share, undrawn = [], [], [], [], []
     for _ in range(rounds):
-        headless.append(_headless_rate(seconds))
-        undrawn.append(_undrawn_rate(app, seconds))
+        headless.append(_headless_rate(settings, dataset, seconds))
+        undrawn.append(_undrawn_rate(app, settings, dataset, seconds))
         window.worker.play()
         _run_for(app, 0.3)  # warm-up: the first frames build the views' caches
         first = len(shown)
@@ -149,16 +147,49 @@ def visualised_rows(quick: bool) -> list[Row]:
         visual.append((s1 - s0) * batch / (t1 - t0))
         frames.append((len(played) - 1) / (t1 - t0))
         gui_share.append((c1 - c0) / (t1 - t0))
-    headless.append(_headless_rate(seconds))
+    headless.append(_headless_rate(settings, dataset, seconds))
     _close(app, window)
     # Each window round between two headless rounds: compare with their mean.
     reference = statistics.mean((a + b) / 2 for a, b in zip(headless, headless[1:]))
-    return [Row("visualised", "digits 64-32-16-10 headless Trainer loop", reference, "samples/s"),
-            Row("visualised", "the training process alone, nothing drawn", statistics.mean(undrawn), "samples/s"),
-            Row("visualised", "digits 64-32-16-10 playing in the window", statistics.mean(visual), "samples/s"),
-            Row("visualised", "window frames while playing", statistics.mean(frames), "frames/s"),
-            Row("visualised", "GUI thread's share of the time while playing", statistics.mean(gui_share), "×"),
-            Row("visualised", "playing / headless", statistics.mean(visual) / reference, "×", (">=", 0.80))]
+    return {"headless": reference, "undrawn": statistics.mean(undrawn), "visual": statistics.mean(visual),
+            "frames": statistics.mean(frames), "gui_share": statistics.mean(gui_share)}
+
+
+def _random_images(n_rows: int):
+    """A Dataset of ``n_rows`` random 28×28 'images' in 10 classes (MNIST's shape)."""
+    import numpy as np
+
+    from bpviz.datasets import Dataset
+
+    rng = np.random.default_rng(0)
+    X = rng.random((n_rows, 784))
+    T = np.eye(10)[rng.integers(0, 10, n_rows)]
+    classes = [str(i) for i in range(10)]
+    n_test = n_rows // 5
+    return Dataset(f"random 28x28, {n_rows:,} rows", X, T, X[:n_test], T[:n_test],
+                   [f"x{i}" for i in range(784)], classes, classes, image_shape=(28, 28))
+
+
+def visualised_rows(quick: bool) -> list[Row]:
+    """Digits (the target) and a 784-256-256-10 network on 10,000 MNIST-sized rows,
+    one sample a step, playing in the window against headless (see _playing)."""
+    from bpviz.settings import Settings
+
+    app = _app()
+    seconds, rounds = (0.5, 1) if quick else (1.5, 3)
+    digits = _playing(app, _digits_settings(), None, seconds, rounds)
+    large = _playing(app, Settings(hidden=(256, 256), activation="relu", learning_rate=0.01, epochs=None),
+                     _random_images(1000 if quick else 10_000), seconds, 1 if quick else 2)
+    return [Row("visualised", "digits 64-32-16-10 headless Trainer loop", digits["headless"], "samples/s"),
+            Row("visualised", "the training process alone, nothing drawn", digits["undrawn"], "samples/s"),
+            Row("visualised", "digits 64-32-16-10 playing in the window", digits["visual"], "samples/s"),
+            Row("visualised", "window frames while playing", digits["frames"], "frames/s"),
+            Row("visualised", "GUI thread's share of the time while playing", digits["gui_share"], "×"),
+            Row("visualised", "playing / headless", digits["visual"] / digits["headless"], "×", (">=", 0.80)),
+            Row("visualised", "784-256-256-10 per sample, headless", large["headless"], "samples/s"),
+            Row("visualised", "784-256-256-10 playing in the window", large["visual"], "samples/s"),
+            Row("visualised", "784-256-256-10 window frames while playing", large["frames"], "frames/s"),
+            Row("visualised", "784-256-256-10 playing / headless", large["visual"] / large["headless"], "×")]
 
 
 # ------------------------------------------------------------------- drawing
@@ -178,7 +209,6 @@ def drawing_rows(quick: bool) -> list[Row]:
     import numpy as np
 
     from bpviz.app.views.network_view import NetworkView
-    from bpviz.datasets import Dataset
     from bpviz.engine import SGD, Network, Trainer
     from bpviz.snapshot import make_snapshot
 
@@ -187,16 +217,16 @@ def drawing_rows(quick: bool) -> list[Row]:
     rows = []
     cases = (("64-32-16-10", [64, 32, 16, 10], "sigmoid", ("<=", 10.0)),
              ("784-32-10", [784, 32, 10], "relu", None),
-             ("784-128-10", [784, 128, 10], "relu", ("<=", 33.0)))
+             ("784-128-10", [784, 128, 10], "relu", ("<=", 33.0)),
+             ("784-256-256-10", [784, 256, 256, 10], "relu", ("<=", 33.0)))
     for label, sizes, activation, target in cases:
-        rng = np.random.default_rng(0)
-        X = rng.random((64, sizes[0]))
-        T = np.eye(sizes[-1])[rng.integers(0, sizes[-1], len(X))]
-        dataset = None
         if sizes[0] == 784:
-            classes = [str(i) for i in range(10)]
-            dataset = Dataset("random 28x28", X, T, X[:8], T[:8], [f"x{i}" for i in range(784)],
-                              classes, classes, image_shape=(28, 28))
+            dataset = _random_images(64)
+            X, T = dataset.X_train, dataset.T_train
+        else:
+            dataset, rng = None, np.random.default_rng(0)
+            X = rng.random((64, sizes[0]))
+            T = np.eye(sizes[-1])[rng.integers(0, sizes[-1], len(X))]
         net = Network(sizes, activation, "softmax", "cross_entropy", seed=0)
         trainer = Trainer(net, X, T, SGD(0.05), batch_size=1, seed=0)
         snapshots = []
