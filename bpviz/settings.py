@@ -115,6 +115,7 @@ class Settings:
             raise BpvizError(f"unknown dataset '{self.dataset}'; choose one of: "
                              f"{', '.join(datasets.dataset_names())}")
         get_loss(self.loss, self.output_activation)
+        datasets.check_options(self.data_seed, self.n_samples, self.noise, self.test_fraction, self.scaling)
         if len(self.hidden) > MAX_HIDDEN_LAYERS:
             raise BpvizError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(self.hidden)}")
         for size in self.hidden:

@@ -94,3 +94,12 @@ def test_preset_names_are_in_menu_order():
 def test_unknown_preset_names_the_choices():
     with pytest.raises(BpvizError, match=r"unknown preset 'x'; choose one of: toy-3-4-1, "):
         get_preset("x")
+
+
+@pytest.mark.parametrize("option, value", [("noise", float("nan")), ("noise", 2.0), ("n_samples", 3),
+                                           ("test_fraction", float("inf")), ("data_seed", -1)])
+def test_settings_refuse_a_data_option_out_of_range_when_made_not_when_built(option, value):
+    with pytest.raises(BpvizError, match=option.replace("data_", "")):
+        Settings(**{option: value})
+    with pytest.raises(BpvizError, match=option.replace("data_", "")):
+        Settings.from_dict({option: value})
