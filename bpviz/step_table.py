@@ -18,7 +18,7 @@ import numpy as np
 
 from bpviz.equations import check_precision, number
 from bpviz.files import atomic_write
-from bpviz.snapshot import Snapshot
+from bpviz.snapshot import LIGHT_LAYER_WEIGHTS, Snapshot
 
 CSV_COLUMNS = ("kind", "name", "layer", "i", "j", "a", "z", "delta", "target",
                "value", "value_before", "grad", "change")
@@ -75,6 +75,16 @@ def csv_rows(snap: Snapshot) -> list[list[str]]:
                              _exact(snap.biases[k][j]), _exact(_at(snap.biases_before, k, j)),
                              _exact(_at(snap.bias_grads, k, j)), _exact(_at(snap.bias_changes, k, j))])
     return rows
+
+
+def left_out(snap: Snapshot) -> str:
+    """Empty for a whole step; for a light frame (sampled while playing, see
+    bpviz.snapshot), which cells of the table are empty and why."""
+    layers = [f"W{k + 1}" for k, g in enumerate(snap.weight_grads or ()) if g is None]
+    if not layers:
+        return ""
+    return (f"the ∂L/∂w and Δw cells of {', '.join(layers)} are empty: a step sampled while playing "
+            f"leaves out the gradients of layers above {LIGHT_LAYER_WEIGHTS:,} weights; pause or step to have them")
 
 
 def to_csv(snap: Snapshot) -> str:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from bpviz.app import background
 from bpviz.app.file_menu import MAX_RECENT, add_recent, recent_files, stored_settings
+from bpviz import step_table
 from bpviz.settings import Settings
 
 TIMEOUT = 10000
@@ -358,3 +359,19 @@ def test_a_bad_folder_for_frames_is_refused(qtbot, window, dialogs, tmp_path, mo
     menu_action(window, "File", "Record frames…").trigger()
     assert "is not a folder" in shown[-1] and window.files.recorder is None
     assert QMessageBox  # imported for the type of box show_error would open
+
+
+def test_a_step_exported_while_a_large_network_plays_says_which_cells_are_empty(make_window, qtbot, dialogs,
+                                                                                  tmp_path):
+    window = make_window(Settings(dataset="digits", hidden=(200,), epochs=None))  # 64×200: a large layer
+    window.worker.play()
+    qtbot.waitUntil(lambda: window.last_snapshot.playing and window.last_snapshot.weight_grads is not None,
+                    timeout=TIMEOUT)
+    dialogs.save = tmp_path / "step.csv"
+    menu_action(window, "File", "Export step as CSV…").trigger()
+    window.worker.pause()
+    message = window.statusBar().currentMessage()
+    assert message.startswith(f"Saved {dialogs.save}; the ∂L/∂w and Δw cells of W1 are empty")
+    rows = step_table.parse_csv(dialogs.save.read_text())
+    assert {r["grad"] for r in rows if r["kind"] == "weight" and r["layer"] == "0"} == {""}
+    assert all(r["grad"] for r in rows if r["kind"] == "weight" and r["layer"] == "1")

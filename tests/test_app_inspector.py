@@ -246,3 +246,25 @@ def test_csv_and_latex_of_the_step(qtbot, window, tmp_path):
     window.lecture.export_latex(tmp_path / "step.tex")
     assert (tmp_path / "step.csv").read_text(encoding="utf-8") == text
     assert (tmp_path / "step.tex").read_text(encoding="utf-8") == tex
+
+
+def test_copying_a_light_frame_says_which_cells_are_empty(qtbot):
+    from bpviz.app.views.inspector import Inspector
+    from helpers import added, snapshot_of
+
+    dataset, net, trainer = Settings(dataset="digits", hidden=(200,)).build()  # 64×200 weights: left out
+    st = trainer.step()
+    inspector = added(qtbot, Inspector(), (420, 600))
+    inspector.set_dataset(dataset)
+    widths = []
+    for light in (False, True):
+        snap = snapshot_of(net, st, light=light)
+        inspector.show_snapshot(snap)
+        qtbot.mouseClick(inspector.csv_button, Qt.MouseButton.LeftButton)
+        assert QApplication.clipboard().text() == step_table.to_csv(snap)
+        note = inspector.note.text()
+        assert note.startswith(f"Copied {len(step_table.csv_rows(snap)) - 1} rows of CSV")
+        assert ("the ∂L/∂w and Δw cells of W1 are empty" in note) == light
+        assert ("pause or step" in note) == light
+        widths.append(inspector.minimumSizeHint().width())
+    assert widths[1] == widths[0]  # the longer note wraps; it does not widen the dock

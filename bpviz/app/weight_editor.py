@@ -20,6 +20,7 @@ from bpviz.app.widgets import ParsedLineEdit, number_parser
 from bpviz.app.views.inspector import Inspector, equation_font
 from bpviz.equations import RunInfo
 from bpviz.errors import BpvizError
+from bpviz.snapshot import Snapshot
 
 
 EQUATIONS_HEIGHT = 330
@@ -124,17 +125,21 @@ class LectureMode(QObject):
     def load_weights(self, path) -> None:
         self.window.worker.load_weights(path)
 
-    def export_csv(self, path) -> None:
+    def export_csv(self, path) -> Snapshot:
+        """Write the shown step's table; returns the snapshot written."""
         snap = self.window.last_snapshot
         if snap is None:
             raise BpvizError("there is no step to export yet")
         step_table.export_csv(path, snap)
+        return snap
 
-    def export_latex(self, path) -> None:
+    def export_latex(self, path) -> Snapshot:
+        """Write the shown step (the inspector's scope) as LaTeX; returns the snapshot written."""
         snap = self.window.last_snapshot
         if snap is None:
             raise BpvizError("there is no step to export yet")
         step_table.export_latex(path, snap, self.inspector.latex_scope(), self.inspector.precision())
+        return snap
 
     # ------------------------------------------------------------------ slots
     def _dock(self) -> QDockWidget | None:
@@ -211,11 +216,12 @@ class LectureMode(QObject):
         if not path:
             return
         try:
-            export(path)
+            snap = export(path)
         except BpvizError as exc:
             self.window.show_error("Export failed", str(exc))
             return
-        self.window.statusBar().showMessage(f"Saved {path}", 6000)
+        gaps = step_table.left_out(snap)
+        self.window.statusBar().showMessage(f"Saved {path}" + (f"; {gaps}" if gaps else ""), 15000 if gaps else 6000)
 
     def _ask_export_csv(self) -> None:
         self._ask_export("Export step as CSV", ".csv", "CSV (*.csv)", self.export_csv)

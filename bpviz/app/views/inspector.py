@@ -74,6 +74,7 @@ class Inspector(QWidget):
                                      "when it fits a slide, else the selection")
         self.latex_button.clicked.connect(self.copy_latex)
         self.note = QLabel()
+        self.note.setWordWrap(True)
 
         self.body = QPlainTextEdit()
         self.body.setReadOnly(True)
@@ -179,14 +180,15 @@ class Inspector(QWidget):
         text = self.csv_text()
         if text:
             QGuiApplication.clipboard().setText(text)
-            self.note.setText(f"Copied {text.count(chr(10)) - 1} rows of CSV")
+            self.note.setText(_with_gaps(f"Copied {text.count(chr(10)) - 1} rows of CSV", self._snap))
 
     def copy_latex(self) -> None:
         text = self.latex_text()
         if text:
             QGuiApplication.clipboard().setText(text)
             scope = self.latex_scope().kind
-            self.note.setText("Copied a LaTeX table of " + ("the whole network" if scope == "all" else f"the {scope}"))
+            self.note.setText(_with_gaps("Copied a LaTeX table of "
+                                         + ("the whole network" if scope == "all" else f"the {scope}"), self._snap))
 
     # ------------------------------------------------------------------ internals
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
@@ -219,3 +221,9 @@ class Inspector(QWidget):
             scroll = self.body.verticalScrollBar().value()
             self.body.setPlainText(body)
             self.body.verticalScrollBar().setValue(scroll)
+
+
+def _with_gaps(message: str, snap) -> str:
+    """``message``, and which cells are empty when the step is a light frame."""
+    gaps = step_table.left_out(snap)
+    return f"{message}; {gaps}" if gaps else message
