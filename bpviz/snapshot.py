@@ -68,16 +68,17 @@ class ChangeSummary:
 
     @classmethod
     def of(cls, changes) -> ChangeSummary:
+        """The summary of the weight changes ``changes[k]`` (no layer is empty)."""
         peaks, total, count = [], 0.0, 0
         for c in changes:
             size = np.abs(c)
-            at = int(size.argmax()) if c.size else 0
-            peaks.append((float(size.flat[at]) if c.size else -1.0, at))
+            at = int(size.argmax())
+            peaks.append((float(size.flat[at]), at))
             total += float(size.sum())
             count += c.size
         k = max(range(len(peaks)), key=lambda k: peaks[k][0])
         i, j = np.unravel_index(peaks[k][1], changes[k].shape)
-        return cls(float(changes[k][i, j]), (k, int(i), int(j)), total / count if count else 0.0)
+        return cls(float(changes[k][i, j]), (k, int(i), int(j)), total / count)
 
 
 @dataclass(frozen=True)

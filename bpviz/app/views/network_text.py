@@ -33,7 +33,7 @@ def tooltip(snap, hit, in_names, out_names) -> str:
         if arrays is None:
             return "—"
         if arrays[k] is None:
-            return "— (a large layer's: shown when paused)"
+            return "— when paused (not sent for a large layer while playing)"
         return exact(arrays[k][index])
 
     if hit[0] == "bias":
