@@ -352,7 +352,7 @@ def test_a_change_after_a_preset_leaves_the_preset(qtbot, panel, emitted):
 
 
 def test_playing_hint(panel):
-    panel.set_enabled_while_playing(True)
+    panel.show_playing(True)
     assert panel.playing_label.isVisible() and panel.layers_edit.isEnabled()
-    panel.set_enabled_while_playing(False)
+    panel.show_playing(False)
     assert not panel.playing_label.isVisible()

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QToolBar
 from bpviz.app.main_window import SPEEDS
 from bpviz.app.views import palette
 from bpviz.presets import get_preset
+from bpviz.settings import Settings
 
 TIMEOUT = 5000
 
@@ -156,15 +157,30 @@ def test_play_then_pause_leaves_the_worker_idle(window, qtbot):
     window.snapshot_shown.connect(shown.append)
     press(qtbot, window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: window.last_snapshot.step > 5, timeout=TIMEOUT)
-    assert window.play_action.text().endswith("Pause")
+    assert window.play_action.text().endswith("Pause") and window.controls.playing_label.isVisible()
     press(qtbot, window, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: not window._playing, timeout=TIMEOUT)
-    assert window.play_action.text().endswith("Play")
+    assert not window.controls.playing_label.isVisible()
+    # Acknowledged at once, before the training process says it has paused.
+    assert window.play_action.text().endswith("Play") and not window._playing
     qtbot.wait(100)
     count, step = len(shown), window.last_snapshot.step
     qtbot.wait(300)
     assert len(shown) == count and window.last_snapshot.step == step
     assert not window.last_snapshot.playing and window.last_snapshot.is_preview
+
+
+def test_pause_then_play_at_once_goes_on_playing(make_window, qtbot):
+    window = make_window(Settings(epochs=None))
+    press(qtbot, window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.last_snapshot.playing, timeout=TIMEOUT)
+    press(qtbot, window, Qt.Key.Key_Space)
+    press(qtbot, window, Qt.Key.Key_Space)
+    qtbot.wait(300)
+    step = window.last_snapshot.step
+    qtbot.waitUntil(lambda: window.last_snapshot.step > step + 10, timeout=TIMEOUT)
+    assert window._playing and window.play_action.text().endswith("Pause")
+    press(qtbot, window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not window.last_snapshot.playing, timeout=TIMEOUT)
 
 
 def test_reset_key_returns_to_the_initial_weights(window, qtbot):

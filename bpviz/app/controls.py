@@ -142,7 +142,7 @@ class ControlPanel(QWidget):
         self._show(settings, force=True)
         self._show_messages()
 
-    def set_enabled_while_playing(self, playing: bool) -> None:
+    def show_playing(self, playing: bool) -> None:
         """Controls stay usable while training runs; say what a change will do."""
         self.playing_label.setVisible(playing)
 

@@ -260,6 +260,10 @@ class MainWindow(QMainWindow):
         log.info("pause" if self._playing else "play")
         if self._playing:
             self.worker.pause()
+            # Shown at once: the loop pauses after its current step, and at an epoch's
+            # end that step includes the epoch's figures (up to a second for 60,000
+            # MNIST rows in batches), during which no frame arrives anyway.
+            self._on_playing_changed(False)
         else:
             self.stepper.finish_walk()
             self.worker.play()
@@ -366,7 +370,9 @@ class MainWindow(QMainWindow):
 
     def _on_playing_changed(self, playing: bool) -> None:
         self._playing = playing
-        self.play_action.setText("⏸ Pause" if playing else "▶ Play")
+        # ❚❚, not ⏸: DejaVu, often the only font on a Linux machine, lacks U+23F8.
+        self.play_action.setText("❚❚ Pause" if playing else "▶ Play")
+        self.controls.show_playing(playing)
 
     def _on_training_failed(self, message: str) -> None:
         self.show_error("Training stopped by an error", message)
