@@ -262,6 +262,12 @@ def test_bad_options(tmp_path):
         load_csv(path, "species", scaling="log")
     with pytest.raises(BpvizError, match="target"):
         load_csv(path, True)
+    with pytest.raises(BpvizError, match="max_bytes"):
+        load_csv(path, "species", max_bytes=[1])
+    with pytest.raises(BpvizError, match="path must be text"):
+        load_csv(path, "species", test_path=["other.csv"])
+    with pytest.raises(BpvizError, match="path must be text"):
+        load_csv([str(path)], "species")
 
 
 def test_byte_order_mark_and_crlf(tmp_path):
@@ -343,3 +349,28 @@ def test_the_preview_finds_each_columns_kind_as_cell_by_cell(tmp_path, rows):
     expected = tuple("number" if any(c.strip() for c in col)
                      and all(is_number(c.strip()) for c in col if c.strip()) else "text" for col in columns)
     assert table.kinds == expected
+
+
+def test_a_new_split_or_scaling_of_the_same_file_does_not_read_it_again(tmp_path, monkeypatch):
+    from bpviz import csv_data
+
+    text = "a,b,y\n" + "".join(f"{i},{i * i % 7},{'pq'[i % 2]}\n" for i in range(40))
+    path = write(tmp_path, text)
+    opened = []
+    real_open = csv_data._open
+    monkeypatch.setattr(csv_data, "_open", lambda *a: opened.append(a[0]) or real_open(*a))
+    csv_data._read_cached.cache_clear()
+    options = [{}, {"scaling": "minmax"}, {"test_fraction": 0.5, "seed": 3}, {"scaling": "zscore", "seed": 1}]
+    cached = [load_csv(path, "y", **o) for o in options]
+    assert len(opened) == 1
+    for o, dataset in zip(options, cached):
+        csv_data._read_cached.cache_clear()
+        fresh = load_csv(path, "y", **o)
+        for name in ("X_train", "T_train", "X_test", "T_test"):
+            np.testing.assert_array_equal(getattr(dataset, name), getattr(fresh, name))
+            assert getattr(dataset, name).flags.writeable
+    assert len(opened) == 1 + len(options)
+    # A changed file is read again.
+    path.write_text(text + "100,1,q\n", encoding="utf-8")
+    assert load_csv(path, "y", test_fraction=0.0).n_train == 41
+    assert len(opened) == 2 + len(options)
