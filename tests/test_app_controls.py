@@ -356,3 +356,16 @@ def test_playing_hint(panel):
     assert panel.playing_label.isVisible() and panel.layers_edit.isEnabled()
     panel.show_playing(False)
     assert not panel.playing_label.isVisible()
+
+
+@pytest.mark.parametrize("limit, kept", [(512 * 2**20, 3), (0, 1)])
+def test_the_panel_keeps_few_loaded_datasets_by_count_and_bytes(qtbot, panel, emitted, monkeypatch, limit, kept):
+    from bpviz.app import controls
+
+    monkeypatch.setattr(controls, "_MAX_LOADED_BYTES", limit)
+    choose(panel.dataset_combo, "dataset:circle")
+    panel._loaded.clear()
+    for _ in range(3):  # each data seed is another split: another dataset
+        qtbot.keyClick(panel.data_seed_spin, Qt.Key.Key_Up)
+    assert [s.data_seed for s in emitted.settings[-3:]] == [1, 2, 3]
+    assert len(panel._loaded) == kept

@@ -34,6 +34,10 @@ _FIXED_ROWS = frozenset({"iris", "xor", "toy"})
 _NO_NOISE = frozenset({"digits"})
 _MAX_SEED = 2**31 - 1  # QSpinBox holds a C int
 _MESSAGE_STYLE = "color: #a00000; font-weight: bold;"
+# The datasets the panel keeps for sizes and checks (one per split of a file): at most
+# this many, and at most this many bytes (a 60,000-row MNIST CSV is 380 MB a split).
+_MAX_LOADED = 16
+_MAX_LOADED_BYTES = 512 * 2**20
 
 _ACTIVATION_TIPS = {
     "sigmoid": "squashes any input into 0…1; its slope is at most ¼, so deep sigmoid nets learn slowly",
@@ -430,7 +434,8 @@ class ControlPanel(QWidget):
         """The dataset as far as sizes go (unscaled), cached by its loader options."""
         key = self._data_key(settings)
         if key not in self._loaded:
-            if len(self._loaded) > 16:
+            held = sum(d.X_train.nbytes + d.X_test.nbytes for d in self._loaded.values())
+            if len(self._loaded) >= _MAX_LOADED or held > _MAX_LOADED_BYTES:
                 self._loaded.clear()
             if settings.csv_source is not None:
                 self._loaded[key] = settings.csv_source.load(test_fraction=settings.test_fraction,
