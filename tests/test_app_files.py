@@ -291,6 +291,35 @@ def test_settings_are_stored_on_close_and_restored(make_window, qtbot, caplog):
     assert stored_settings() is None
 
 
+def test_the_last_sessions_csv_file_is_read_after_the_window_shows(make_window, qtbot, tmp_path):
+    from bpviz.csv_data import CsvSource
+
+    settings = Settings(hidden=(3,)).with_(csv_source=CsvSource(str(write_csv(tmp_path / "paint.csv")), "colour"))
+    QSettings().setValue("last_settings", json.dumps(settings.to_dict()))
+    assert stored_settings() == (settings, None)  # not read yet
+
+    window = make_window()
+    window.files.open_stored(settings)
+    assert "Reading paint.csv" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: window.settings == settings, timeout=TIMEOUT)
+    assert window.dataset.name == "paint" and window.controls.dataset_combo.currentText() == "data: paint.csv"
+    assert window.statusBar().currentMessage().startswith("Loaded paint.csv")
+    current_snapshot(qtbot, window)
+
+    # Other settings chosen while the file is read win; a file that is gone is said so.
+    other = make_window()
+    other.files.open_stored(settings)
+    chosen = Settings(dataset="xor", hidden=(2,))
+    other.apply_settings(chosen)
+    qtbot.waitUntil(lambda: not background.busy(), timeout=TIMEOUT)
+    qtbot.wait(50)
+    assert other.settings == chosen
+    gone = settings.with_(csv_source=CsvSource(str(tmp_path / "gone.csv"), "colour"))
+    other.files.open_stored(gone)
+    qtbot.waitUntil(lambda: "was not loaded" in other.statusBar().currentMessage(), timeout=TIMEOUT)
+    assert "gone.csv" in other.statusBar().currentMessage() and other.settings == chosen
+
+
 # --- exports ---------------------------------------------------------------------------
 
 def test_exports_match_the_session(qtbot, window, dialogs, tmp_path):

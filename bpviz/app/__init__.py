@@ -22,8 +22,13 @@ def run(settings: Settings | None = None, dataset=None) -> int:
     app.setOrganizationName("bpviz")
     pg.setConfigOptions(antialias=True, background="w", foreground="k")
     apply_style(app)
+    stored_csv = None
     if settings is None:
         settings, dataset = stored_settings() or (None, None)
+        if settings is not None and dataset is None:  # a CSV file: read once the window shows
+            settings, stored_csv = None, settings
     window = MainWindow(settings, dataset)
     window.show()
+    if stored_csv is not None:
+        window.files.open_stored(stored_csv)
     return app.exec()

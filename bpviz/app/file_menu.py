@@ -59,12 +59,16 @@ def add_recent(path) -> None:
 
 def stored_settings():
     """(Settings, its dataset) of the last session, or None when there are none or
-    they no longer work (logged): unknown keys, a CSV file that is gone or changed."""
+    they no longer work (logged): unknown keys, a network that does not fit. A CSV
+    file is not read here (an MNIST-sized one takes seconds, and the window should
+    show first): its dataset is None, for ``FileMenu.open_stored``."""
     text = QSettings().value("last_settings")
     if not text:
         return None
     try:
         settings = Settings.from_dict(json.loads(str(text)))
+        if settings.csv_source is not None:
+            return settings, None
         dataset = settings.load_dataset()
         settings.build_network(dataset)
     except (BpvizError, ValueError, TypeError) as exc:
@@ -185,6 +189,33 @@ class FileMenu(QObject):
         add_recent(choice.source.path)
         self._status(f"Loaded {Path(choice.source.path).name}: {choice.dataset.n_train} training and "
                      f"{choice.dataset.n_test} test rows")
+
+    def open_stored(self, settings: Settings) -> None:
+        """Read the CSV file of the last session's ``settings`` on a pool thread while
+        the window shows, then train on it, unless the user has chosen other settings
+        meanwhile. A file that is gone or no longer fits is logged and left."""
+        name = Path(settings.csv_source.path).name
+        shown = self.window.settings
+        self._status(f"Reading {name}, the data of the last session…")
+
+        def done(dataset) -> None:
+            if self.window.settings is not shown:
+                log.info("the last session's data came after other settings were chosen; not used")
+                return
+            try:
+                settings.build_network(dataset)
+            except BpvizError as exc:
+                failed(str(exc))
+                return
+            self.window.controls.set_settings(settings, dataset)
+            self.window.apply_settings(settings, dataset)
+            self._status(f"Loaded {name}: {dataset.n_train} training and {dataset.n_test} test rows")
+
+        def failed(message: str) -> None:
+            log.info("the stored settings of the last session are not used: %s", message)
+            self._status(f"The data of the last session was not loaded: {message}")
+
+        run_in_background(settings.load_dataset, done, failed, owner=self.window)
 
     # --- sessions ---------------------------------------------------------------------
 
