@@ -349,7 +349,7 @@ def _parse(layout: _Layout, records, target: int) -> _Rows:
     A row is read whole (``float`` over its feature cells, which ignores the spaces
     around a number as ``strip`` would) and looked at cell by cell only when that
     fails or its sum is not finite, for a message naming the cell: 60,000 rows of 785
-    MNIST columns took 60 s cell by cell, ~8 s this way."""
+    MNIST columns took 60 s cell by cell, ~8 s (of an 11.5 s load) this way."""
     features = [j for j in range(len(layout.columns)) if j != target]
     values = array("d")
     targets, numbers = [], []
