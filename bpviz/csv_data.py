@@ -27,6 +27,7 @@ import itertools
 import math
 import os
 import stat
+import time
 from array import array
 from collections import Counter
 from collections.abc import Iterator
@@ -46,6 +47,7 @@ DEFAULT_MAX_BYTES = 200_000_000
 DEFAULT_TEST_FRACTION = 0.25
 _SNIFF_CHARS = 64_000
 _SNIFF_ROWS = 50
+_RACY_SECONDS = 2.0
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
@@ -469,7 +471,7 @@ def load_csv(path, target: str | int, *, delimiter: str | None = None,
     _check_max_bytes(max_bytes)
     read = _Read(path, target, delimiter, has_header, target_is_class, test_path, max_bytes,
                  _file_identity(path), None if test_path is None else _file_identity(test_path))
-    # A path that cannot be looked at (or is not a path) is read uncached, to say why.
+    # A path that cannot be looked at (or is not a path, or was just changed) is read uncached.
     known = read.identity is not None and (test_path is None or read.test_identity is not None)
     layout, column, spec, X, T, test_arrays = _read_cached(read) if known else _read(read)
     if test_path is None:
@@ -508,13 +510,17 @@ class _Read:
 
 
 def _file_identity(path) -> tuple | None:
-    """(size, modification time, inode) of a file, so a changed file is read again;
-    None when it cannot be looked at (reading it then says why)."""
+    """(size, modification times, inode) of a file, so a changed file is read again;
+    None when it cannot be looked at (reading it then says why) or was changed in the
+    last _RACY_SECONDS: file times move in ticks of milliseconds, so a file rewritten
+    within one tick at the same size would look unchanged (git's "racy" files)."""
     try:
         info = os.stat(path)
     except (OSError, TypeError, ValueError):
         return None
-    return (info.st_size, info.st_mtime_ns, info.st_ino)
+    if time.time() - max(info.st_mtime, info.st_ctime) < _RACY_SECONDS:
+        return None
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
 
 
 def _read(read: _Read) -> tuple:

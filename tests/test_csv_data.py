@@ -1,5 +1,7 @@
 """Tests for bpviz.csv_data: reading users' CSV files, and refusing bad ones clearly."""
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -359,6 +361,7 @@ def test_a_new_split_or_scaling_of_the_same_file_does_not_read_it_again(tmp_path
     opened = []
     real_open = csv_data._open
     monkeypatch.setattr(csv_data, "_open", lambda *a: opened.append(a[0]) or real_open(*a))
+    monkeypatch.setattr(csv_data, "_RACY_SECONDS", 0.0)  # the file was written just now
     csv_data._read_cached.cache_clear()
     options = [{}, {"scaling": "minmax"}, {"test_fraction": 0.5, "seed": 3}, {"scaling": "zscore", "seed": 1}]
     cached = [load_csv(path, "y", **o) for o in options]
@@ -374,3 +377,29 @@ def test_a_new_split_or_scaling_of_the_same_file_does_not_read_it_again(tmp_path
     path.write_text(text + "100,1,q\n", encoding="utf-8")
     assert load_csv(path, "y", test_fraction=0.0).n_train == 41
     assert len(opened) == 2 + len(options)
+
+
+def test_a_file_changed_just_now_is_read_every_time(tmp_path, monkeypatch):
+    """File times move in ticks of milliseconds: a rewrite at the same size within one
+    tick would look unchanged, so a file changed in the last two seconds is never taken
+    from the cache; a rewrite that changes its times is read again whatever its size."""
+    from bpviz import csv_data
+
+    opened = []
+    real_open = csv_data._open
+    monkeypatch.setattr(csv_data, "_open", lambda *a: opened.append(a[0]) or real_open(*a))
+    csv_data._read_cached.cache_clear()
+    text = "a,y\n" + "".join(f"{i},{'pq'[i % 2]}\n" for i in range(10))
+    path = write(tmp_path, text)
+    for _ in range(3):
+        assert load_csv(path, "y", test_fraction=0.0).X_train[:, 0].sum() == 45
+    assert len(opened) == 3
+    stamp = path.stat().st_mtime_ns - 10**10  # ten seconds ago
+    os.utime(path, ns=(stamp, stamp))
+    monkeypatch.setattr(csv_data, "_RACY_SECONDS", 0.0)  # utime itself just changed ctime
+    load_csv(path, "y", test_fraction=0.0)
+    load_csv(path, "y", test_fraction=0.0)
+    assert len(opened) == 4
+    path.write_text(text.replace("1,q", "7,q"), encoding="utf-8")  # the same size
+    os.utime(path, ns=(stamp, stamp))  # and the same modification time: ctime differs
+    assert load_csv(path, "y", test_fraction=0.0).X_train[:, 0].sum() == 51
