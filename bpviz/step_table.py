@@ -77,14 +77,15 @@ def csv_rows(snap: Snapshot) -> list[list[str]]:
     return rows
 
 
-def left_out(snap: Snapshot) -> str:
-    """Empty for a whole step; for a light frame (sampled while playing, see
-    bpviz.snapshot), which cells of the table are empty and why."""
+def with_gaps(message: str, snap: Snapshot) -> str:
+    """``message`` about a copied or exported step, and for a light frame (sampled
+    while playing, see bpviz.snapshot) which cells of the table are empty and why."""
     layers = [f"W{k + 1}" for k, g in enumerate(snap.weight_grads or ()) if g is None]
     if not layers:
-        return ""
-    return (f"the ∂L/∂w and Δw cells of {', '.join(layers)} are empty: a step sampled while playing "
-            f"leaves out the gradients of layers above {LIGHT_LAYER_WEIGHTS:,} weights; pause or step to have them")
+        return message
+    return (f"{message}; the ∂L/∂w and Δw cells of {', '.join(layers)} are empty: a step sampled while "
+            f"playing leaves out the gradients of layers above {LIGHT_LAYER_WEIGHTS:,} weights; "
+            "pause or step to have them")
 
 
 def to_csv(snap: Snapshot) -> str:

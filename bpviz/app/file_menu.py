@@ -184,11 +184,15 @@ class FileMenu(QObject):
         except BpvizError as exc:
             self.window.show_error("This data cannot be used", str(exc))
             return
-        self.window.controls.set_settings(settings, choice.dataset)
-        self.window.apply_settings(settings, choice.dataset)
+        self._train_on(settings, choice.dataset)
         add_recent(choice.source.path)
-        self._status(f"Loaded {Path(choice.source.path).name}: {choice.dataset.n_train} training and "
-                     f"{choice.dataset.n_test} test rows")
+
+    def _train_on(self, settings: Settings, dataset) -> None:
+        """Show and train ``settings`` on their CSV file's ``dataset``, just loaded."""
+        self.window.controls.set_settings(settings, dataset)
+        self.window.apply_settings(settings, dataset)
+        self._status(f"Loaded {Path(settings.csv_source.path).name}: {dataset.n_train} training and "
+                     f"{dataset.n_test} test rows")
 
     def open_stored(self, settings: Settings) -> None:
         """Read the CSV file of the last session's ``settings`` on a pool thread while
@@ -207,9 +211,7 @@ class FileMenu(QObject):
             except BpvizError as exc:
                 failed(str(exc))
                 return
-            self.window.controls.set_settings(settings, dataset)
-            self.window.apply_settings(settings, dataset)
-            self._status(f"Loaded {name}: {dataset.n_train} training and {dataset.n_test} test rows")
+            self._train_on(settings, dataset)
 
         def failed(message: str) -> None:
             log.info("the stored settings of the last session are not used: %s", message)

@@ -220,8 +220,8 @@ class LectureMode(QObject):
         except BpvizError as exc:
             self.window.show_error("Export failed", str(exc))
             return
-        gaps = step_table.left_out(snap)
-        self.window.statusBar().showMessage(f"Saved {path}" + (f"; {gaps}" if gaps else ""), 15000 if gaps else 6000)
+        message = step_table.with_gaps(f"Saved {path}", snap)
+        self.window.statusBar().showMessage(message, 6000 if message == f"Saved {path}" else 15000)
 
     def _ask_export_csv(self) -> None:
         self._ask_export("Export step as CSV", ".csv", "CSV (*.csv)", self.export_csv)

@@ -180,14 +180,14 @@ class Inspector(QWidget):
         text = self.csv_text()
         if text:
             QGuiApplication.clipboard().setText(text)
-            self.note.setText(_with_gaps(f"Copied {text.count(chr(10)) - 1} rows of CSV", self._snap))
+            self.note.setText(step_table.with_gaps(f"Copied {text.count(chr(10)) - 1} rows of CSV", self._snap))
 
     def copy_latex(self) -> None:
         text = self.latex_text()
         if text:
             QGuiApplication.clipboard().setText(text)
             scope = self.latex_scope().kind
-            self.note.setText(_with_gaps("Copied a LaTeX table of "
+            self.note.setText(step_table.with_gaps("Copied a LaTeX table of "
                                          + ("the whole network" if scope == "all" else f"the {scope}"), self._snap))
 
     # ------------------------------------------------------------------ internals
@@ -222,8 +222,3 @@ class Inspector(QWidget):
             self.body.setPlainText(body)
             self.body.verticalScrollBar().setValue(scroll)
 
-
-def _with_gaps(message: str, snap) -> str:
-    """``message``, and which cells are empty when the step is a light frame."""
-    gaps = step_table.left_out(snap)
-    return f"{message}; {gaps}" if gaps else message
