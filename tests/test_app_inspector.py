@@ -263,7 +263,7 @@ def test_copying_a_light_frame_says_which_cells_are_empty(qtbot):
         qtbot.mouseClick(inspector.csv_button, Qt.MouseButton.LeftButton)
         assert QApplication.clipboard().text() == step_table.to_csv(snap)
         note = inspector.note.text()
-        assert note.startswith(f"Copied {len(step_table.csv_rows(snap)) - 1} rows of CSV")
+        assert note.startswith(f"Copied {len(step_table.csv_rows(snap)) - 1:,} rows of CSV")
         assert ("the ∂L/∂w and Δw cells of W1 are empty" in note) == light
         assert ("pause or step" in note) == light
         widths.append(inspector.minimumSizeHint().width())

@@ -180,7 +180,7 @@ class Inspector(QWidget):
         text = self.csv_text()
         if text:
             QGuiApplication.clipboard().setText(text)
-            self.note.setText(step_table.with_gaps(f"Copied {text.count(chr(10)) - 1} rows of CSV", self._snap))
+            self.note.setText(step_table.with_gaps(f"Copied {text.count(chr(10)) - 1:,} rows of CSV", self._snap))
 
     def copy_latex(self) -> None:
         text = self.latex_text()
